@@ -1,0 +1,1 @@
+//! Workspace package owning the root examples, tests and benches.

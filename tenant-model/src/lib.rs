@@ -1,0 +1,78 @@
+//! # tenant-model
+//!
+//! Multi-tenant PostgreSQL data models that are safe by construction.
+//!
+//! `#[derive(TenantModel)]` turns a struct into a tenant-scoped table: the
+//! derive adds `tenant_id`, `created_at`, `updated_at` (and the soft-delete
+//! columns), per-tenant unique keys and indexes, composite tenant foreign
+//! keys, and typed column constants. [`Schema`] emits the DDL for a set of
+//! models, with row-level security that fails closed.
+//!
+//! ```
+//! use tenant_model::prelude::*;
+//!
+//! #[derive(TenantModel, Debug, Clone, PartialEq)]
+//! #[tenant_model(table = "notes", soft_delete)]
+//! pub struct Note {
+//!     #[tenant_model(primary_key)]
+//!     pub id: Uuid,
+//!     #[tenant_model(max_length = 200, index)]
+//!     pub title: String,
+//!     pub body: Option<String>,
+//! }
+//!
+//! let sql = Schema::new().model::<Note>().create_sql();
+//! assert!(sql.contains("CREATE TABLE notes ("));
+//! assert!(sql.contains("ALTER TABLE notes FORCE ROW LEVEL SECURITY;"));
+//! assert_eq!(Note::TITLE.name(), "title");
+//! ```
+//!
+//! Row-level security does not apply to superusers or to a table's owner:
+//! the application must connect as (or switch to) a role that is neither.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+// Lets the derive's `::tenant_model::...` paths resolve inside this crate.
+extern crate self as tenant_model;
+
+mod column;
+mod column_type;
+mod error;
+mod model;
+mod model_sql;
+mod pg_enum;
+mod record;
+pub mod schema;
+pub mod sql_text;
+mod tenant;
+mod tenant_id;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use column::Column;
+pub use column_type::{ColumnType, ScalarColumn, ScalarType, SqlType};
+pub use error::{Error, Result};
+pub use model::{
+    BoxedParam, ColumnDef, DefaultValue, ForeignKeyDef, IndexColumn, IndexDef, LinkDef, Model,
+    ModelDef, OnDelete, Param, Scope, SoftDeleteDef, SystemColumn, UniqueDef,
+};
+pub use model_sql::ModelSql;
+pub use pg_enum::{EnumDef, PgEnum};
+pub use postgres_types::Json;
+pub use record::{Record, SystemColumns};
+pub use schema::Schema;
+pub use tenant::Tenant;
+pub use tenant_id::TenantId;
+pub use tenant_model_derive::{PgEnum, TenantModel};
+
+/// The names most programs need: `use tenant_model::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Column, Error, Json, Model, PgEnum, Record, Schema, Tenant, TenantId, TenantModel,
+    };
+    pub use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    pub use uuid::Uuid;
+}

@@ -1,0 +1,300 @@
+//! The model description: what `#[derive(TenantModel)]` produces and what the
+//! schema emitter and the executor read.
+//!
+//! Everything here is plain `'static` data, built at compile time by the
+//! derive. The rules that turn it into SQL live in [`crate::schema`] and in
+//! [`crate::ModelSql`], so the DDL and the queries cannot disagree.
+
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+
+use crate::column_type::SqlType;
+use crate::error::Error;
+use crate::model_sql::ModelSql;
+
+/// A parameter value borrowed for one statement.
+pub type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// An owned parameter value (used for bulk statements over arrays).
+pub type BoxedParam<'a> = Box<dyn ToSql + Sync + Send + 'a>;
+
+/// A Rust type that maps to a table.
+///
+/// Implemented by `#[derive(TenantModel)]`; you do not implement it by hand.
+/// The trait is the bridge between the generated description ([`ModelDef`])
+/// and the runtime: it decodes rows and hands out parameter values, while
+/// every SQL rule lives in the runtime.
+pub trait Model: Sized + Send + Sync + 'static {
+    /// The static description of the table.
+    const DEF: &'static ModelDef;
+
+    /// Returns [`Self::DEF`]; usable as a function pointer where a model
+    /// refers to another one (or to itself) without a const cycle.
+    fn def() -> &'static ModelDef {
+        Self::DEF
+    }
+
+    /// The SQL text for this model, built once per process from [`Self::DEF`].
+    fn sql() -> &'static ModelSql;
+
+    /// Decodes the struct's fields from a row whose first columns are the
+    /// struct's fields in declaration order (the layout of
+    /// [`ModelSql::select_list`]).
+    fn from_row(row: &Row) -> Result<Self, Error>;
+
+    /// The values of the writable fields (every field that is not a system
+    /// column), in declaration order.
+    fn insert_values(&self) -> Vec<Param<'_>>;
+
+    /// The writable fields of many rows as one array per column, in the same
+    /// order as [`Model::insert_values`], for `INSERT ... SELECT FROM unnest(...)`.
+    fn insert_arrays(rows: &[Self]) -> Vec<BoxedParam<'_>>;
+
+    /// The values of the primary-key fields, in key order.
+    fn key_values(&self) -> Vec<Param<'_>>;
+}
+
+/// How a table relates to tenants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Every row belongs to one tenant: `tenant_id` column, RLS, composite keys.
+    Tenant,
+    /// Shared by all tenants (`#[tenant_model(global)]`): no `tenant_id`, no RLS;
+    /// the application role may only read it.
+    Global,
+    /// The built-in `tenants` table: a tenant sees and changes only its own row.
+    Root,
+}
+
+/// The static description of one model's table.
+#[derive(Debug)]
+pub struct ModelDef {
+    /// The Rust type's name, for messages.
+    pub rust_name: &'static str,
+    /// The table name.
+    pub table: &'static str,
+    /// Tenant-scoped, global or the tenants root.
+    pub scope: Scope,
+    /// The struct's fields, in declaration order (system columns the struct
+    /// declares itself are included, marked with [`ColumnDef::system`]).
+    pub fields: &'static [ColumnDef],
+    /// Primary-key columns, in key order.
+    pub primary_key: &'static [&'static str],
+    /// Unique constraints (per tenant on tenant models).
+    pub uniques: &'static [UniqueDef],
+    /// Secondary indexes.
+    pub indexes: &'static [IndexDef],
+    /// Foreign keys declared with `references = Model`.
+    pub foreign_keys: &'static [ForeignKeyDef],
+    /// Soft delete: `Some` when the model has `soft_delete`.
+    pub soft_delete: Option<SoftDeleteDef>,
+    /// For link (junction) models: the two models it joins.
+    pub link: Option<LinkDef>,
+}
+
+/// One column that comes from a struct field.
+#[derive(Debug)]
+pub struct ColumnDef {
+    /// The Rust field name.
+    pub field: &'static str,
+    /// The column name (the field name unless renamed).
+    pub name: &'static str,
+    /// The SQL type, from the field's Rust type.
+    pub sql_type: SqlType,
+    /// Whether NULL is allowed (the field is an `Option<T>`).
+    pub nullable: bool,
+    /// `max_length = n`: `varchar(n)` instead of `text`.
+    pub max_length: Option<u32>,
+    /// The column default in DDL.
+    pub default: Option<DefaultValue>,
+    /// Part of the primary key.
+    pub primary_key: bool,
+    /// Set when the field maps one of the columns the library manages.
+    pub system: Option<SystemColumn>,
+}
+
+/// A column default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    /// `default = true`
+    Bool(bool),
+    /// `default = 42`
+    Int(i64),
+    /// `default = 1.5` (kept as written)
+    Float(&'static str),
+    /// `default = "text"`: a quoted SQL literal (also for jsonb and enums).
+    Str(&'static str),
+    /// `default_sql = "expr"`: an SQL expression written verbatim.
+    Expr(&'static str),
+}
+
+/// The columns the library adds to tables and manages itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SystemColumn {
+    /// `tenant_id uuid NOT NULL`, from the transaction's tenant context.
+    TenantId,
+    /// `created_at timestamptz NOT NULL DEFAULT now()`.
+    CreatedAt,
+    /// `updated_at timestamptz NOT NULL DEFAULT now()`, bumped by a trigger.
+    UpdatedAt,
+    /// `is_deleted boolean NOT NULL DEFAULT false` (soft delete).
+    IsDeleted,
+    /// `deleted_at timestamptz` (soft delete).
+    DeletedAt,
+    /// `deleted_by_id uuid` (soft delete).
+    DeletedById,
+}
+
+impl SystemColumn {
+    /// All system columns, in the order they are added to a table.
+    pub const ALL: [SystemColumn; 6] = [
+        SystemColumn::TenantId,
+        SystemColumn::CreatedAt,
+        SystemColumn::UpdatedAt,
+        SystemColumn::IsDeleted,
+        SystemColumn::DeletedAt,
+        SystemColumn::DeletedById,
+    ];
+
+    /// The column name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SystemColumn::TenantId => "tenant_id",
+            SystemColumn::CreatedAt => "created_at",
+            SystemColumn::UpdatedAt => "updated_at",
+            SystemColumn::IsDeleted => "is_deleted",
+            SystemColumn::DeletedAt => "deleted_at",
+            SystemColumn::DeletedById => "deleted_by_id",
+        }
+    }
+
+    /// The system column with this name, if any.
+    pub fn from_name(name: &str) -> Option<SystemColumn> {
+        SystemColumn::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// A unique constraint. On tenant models the columns are unique per tenant:
+/// `tenant_id` is put in front.
+#[derive(Debug)]
+pub struct UniqueDef {
+    /// Explicit constraint name; otherwise `uq_<table>_<columns>`.
+    pub name: Option<&'static str>,
+    /// The columns (without tenant_id).
+    pub columns: &'static [&'static str],
+    /// A partial unique index predicate (`where = "..."`): emitted as a
+    /// unique index instead of a constraint.
+    pub predicate: Option<&'static str>,
+}
+
+/// A secondary index. On tenant models it leads with `tenant_id` unless
+/// `tenant_prefix = false`.
+#[derive(Debug)]
+pub struct IndexDef {
+    /// Explicit index name; otherwise `idx_<table>_<columns>`.
+    pub name: Option<&'static str>,
+    /// Key columns, in order.
+    pub columns: &'static [IndexColumn],
+    /// Partial index predicate (`where = "..."`), SQL written verbatim.
+    pub predicate: Option<&'static str>,
+    /// Index method (`using = "gin"`); btree when `None`.
+    pub method: Option<&'static str>,
+    /// Put `tenant_id` first (the default on tenant models).
+    pub tenant_prefix: bool,
+}
+
+/// One key column of an index.
+#[derive(Debug)]
+pub struct IndexColumn {
+    /// The column name.
+    pub name: &'static str,
+    /// Descending order.
+    pub desc: bool,
+}
+
+/// `references = Target` on a field.
+#[derive(Debug)]
+pub struct ForeignKeyDef {
+    /// The referencing column.
+    pub column: &'static str,
+    /// The referenced model (its single-column primary key is the target).
+    pub target: fn() -> &'static ModelDef,
+    /// What happens when the referenced row is deleted.
+    pub on_delete: OnDelete,
+}
+
+/// `on_delete = ...` of a foreign key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OnDelete {
+    /// `NO ACTION` (the default).
+    #[default]
+    NoAction,
+    /// `RESTRICT`.
+    Restrict,
+    /// `CASCADE`.
+    Cascade,
+    /// `SET NULL (column)`: only the referencing column, never tenant_id.
+    SetNull,
+    /// `SET DEFAULT (column)`.
+    SetDefault,
+}
+
+/// `soft_delete` on a model.
+#[derive(Debug)]
+pub struct SoftDeleteDef {
+    /// `soft_delete(by = User)`: `deleted_by_id` references this model.
+    pub by: Option<fn() -> &'static ModelDef>,
+}
+
+/// `link(A, B)`: a junction table for a many-to-many relationship.
+#[derive(Debug)]
+pub struct LinkDef {
+    /// The first model joined.
+    pub left: fn() -> &'static ModelDef,
+    /// The second model joined.
+    pub right: fn() -> &'static ModelDef,
+}
+
+impl ModelDef {
+    /// Whether rows belong to a tenant (`tenant_id` column and RLS).
+    pub fn is_tenant_scoped(&self) -> bool {
+        self.scope == Scope::Tenant
+    }
+
+    /// The field mapped to `column`, if the struct declares it.
+    pub fn field(&self, column: &str) -> Option<&'static ColumnDef> {
+        self.fields.iter().find(|f| f.name == column)
+    }
+
+    /// The system columns this table has, whether declared by the struct or
+    /// added by the library, in their fixed order.
+    pub fn system_columns(&self) -> impl Iterator<Item = SystemColumn> + '_ {
+        SystemColumn::ALL.into_iter().filter(move |c| match c {
+            SystemColumn::TenantId => self.scope == Scope::Tenant,
+            SystemColumn::CreatedAt | SystemColumn::UpdatedAt => true,
+            SystemColumn::IsDeleted | SystemColumn::DeletedAt | SystemColumn::DeletedById => {
+                self.soft_delete.is_some()
+            }
+        })
+    }
+
+    /// The system columns the struct does not declare (added to the table
+    /// and to the select list after the struct's fields).
+    pub fn added_system_columns(&self) -> impl Iterator<Item = SystemColumn> + '_ {
+        self.system_columns()
+            .filter(move |c| !self.fields.iter().any(|f| f.system == Some(*c)))
+    }
+
+    /// The fields written on insert (not system columns), in order.
+    pub fn writable_fields(&self) -> impl Iterator<Item = &'static ColumnDef> {
+        self.fields.iter().filter(|f| f.system.is_none())
+    }
+
+    /// The single primary-key column, when the key has one column.
+    pub fn single_key(&self) -> Option<&'static str> {
+        match self.primary_key {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+}

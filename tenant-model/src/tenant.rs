@@ -1,0 +1,156 @@
+//! The built-in root table, `tenants`.
+//!
+//! Written by hand, in the shape `#[derive(TenantModel)]` generates, because
+//! the root table is the one model that is neither tenant-scoped nor global.
+
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use crate::column::Column;
+use crate::column_type::{ColumnType, SqlType};
+use crate::error::Error;
+use crate::model::{
+    BoxedParam, ColumnDef, DefaultValue, Model, ModelDef, Param, Scope, UniqueDef,
+};
+use crate::model_sql::ModelSql;
+use crate::record::decode;
+
+/// A tenant: the root every tenant-scoped row belongs to.
+///
+/// The application role sees and renames only its own tenant's row (a
+/// policy on `id`); creating, listing and deleting tenants is admin work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// Primary key (`DEFAULT gen_random_uuid()`).
+    pub id: Uuid,
+    /// Display name, `varchar(255)`.
+    pub name: String,
+    /// URL-friendly identifier, unique across all tenants, `varchar(100)`.
+    pub slug: String,
+    /// Subscription status (`DEFAULT true`).
+    pub is_active: bool,
+}
+
+impl Tenant {
+    /// `id`
+    pub const ID: Column<Tenant, Uuid> = Column::new("id");
+    /// `name`
+    pub const NAME: Column<Tenant, String> = Column::new("name");
+    /// `slug`
+    pub const SLUG: Column<Tenant, String> = Column::new("slug");
+    /// `is_active`
+    pub const IS_ACTIVE: Column<Tenant, bool> = Column::new("is_active");
+    /// `created_at`
+    pub const CREATED_AT: Column<Tenant, chrono::DateTime<chrono::Utc>> = Column::new("created_at");
+    /// `updated_at`
+    pub const UPDATED_AT: Column<Tenant, chrono::DateTime<chrono::Utc>> = Column::new("updated_at");
+
+    /// A new active tenant with a fresh time-ordered id (UUIDv7).
+    pub fn new(name: impl Into<String>, slug: impl Into<String>) -> Tenant {
+        Tenant {
+            id: Uuid::now_v7(),
+            name: name.into(),
+            slug: slug.into(),
+            is_active: true,
+        }
+    }
+}
+
+const fn field(
+    name: &'static str,
+    sql_type: SqlType,
+    max_length: Option<u32>,
+    default: Option<DefaultValue>,
+) -> ColumnDef {
+    ColumnDef {
+        field: name,
+        name,
+        sql_type,
+        nullable: false,
+        max_length,
+        default,
+        primary_key: false,
+        system: None,
+    }
+}
+
+impl Model for Tenant {
+    const DEF: &'static ModelDef = &ModelDef {
+        rust_name: "Tenant",
+        table: "tenants",
+        scope: Scope::Root,
+        fields: &[
+            ColumnDef {
+                primary_key: true,
+                default: Some(DefaultValue::Expr("gen_random_uuid()")),
+                ..field("id", <Uuid as ColumnType>::SQL_TYPE, None, None)
+            },
+            field("name", <String as ColumnType>::SQL_TYPE, Some(255), None),
+            field("slug", <String as ColumnType>::SQL_TYPE, Some(100), None),
+            field(
+                "is_active",
+                <bool as ColumnType>::SQL_TYPE,
+                None,
+                Some(DefaultValue::Bool(true)),
+            ),
+        ],
+        primary_key: &["id"],
+        uniques: &[UniqueDef {
+            name: None,
+            columns: &["slug"],
+            predicate: None,
+        }],
+        indexes: &[],
+        foreign_keys: &[],
+        soft_delete: None,
+        link: None,
+    };
+
+    fn sql() -> &'static ModelSql {
+        static SQL: std::sync::OnceLock<ModelSql> = std::sync::OnceLock::new();
+        SQL.get_or_init(|| ModelSql::new(Self::DEF))
+    }
+
+    fn from_row(row: &Row) -> Result<Self, Error> {
+        Ok(Tenant {
+            id: decode(row, 0)?,
+            name: decode(row, 1)?,
+            slug: decode(row, 2)?,
+            is_active: decode(row, 3)?,
+        })
+    }
+
+    fn insert_values(&self) -> Vec<Param<'_>> {
+        vec![&self.id, &self.name, &self.slug, &self.is_active]
+    }
+
+    fn insert_arrays(rows: &[Self]) -> Vec<BoxedParam<'_>> {
+        vec![
+            Box::new(rows.iter().map(|r| &r.id).collect::<Vec<_>>()),
+            Box::new(rows.iter().map(|r| &r.name).collect::<Vec<_>>()),
+            Box::new(rows.iter().map(|r| &r.slug).collect::<Vec<_>>()),
+            Box::new(rows.iter().map(|r| &r.is_active).collect::<Vec<_>>()),
+        ]
+    }
+
+    fn key_values(&self) -> Vec<Param<'_>> {
+        vec![&self.id]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SystemColumn;
+
+    #[test]
+    fn select_list_puts_timestamps_after_fields() {
+        let sql = Tenant::sql();
+        assert_eq!(
+            sql.select_list,
+            "id, name, slug, is_active, created_at, updated_at"
+        );
+        assert_eq!(sql.system_position(SystemColumn::CreatedAt), Some(4));
+        assert_eq!(sql.system_position(SystemColumn::TenantId), None);
+    }
+}
