@@ -1,0 +1,11 @@
+//! Integration tests against a real PostgreSQL, one database per test
+//! (see `tenant_model::testing`). Isolation is always checked through the
+//! application role: superusers and table owners bypass row-level security.
+
+#[path = "../../examples/saas/models.rs"]
+#[allow(dead_code)]
+mod models;
+
+mod isolation;
+mod schema;
+mod support;

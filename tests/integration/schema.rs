@@ -1,0 +1,87 @@
+//! The emitted DDL: deterministic, reviewed as a snapshot, applies cleanly.
+
+use std::path::PathBuf;
+
+use tenant_model::Schema;
+
+use crate::models::{self, Organization, Team, User, UserTeamLink};
+
+fn snapshot_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/saas_schema.sql")
+}
+
+/// The DDL matches the reviewed snapshot. `UPDATE_SNAPSHOTS=1` rewrites it;
+/// review the diff before committing.
+#[test]
+fn ddl_matches_snapshot() {
+    let sql = models::schema().create_sql();
+    let path = snapshot_path();
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &sql).expect("write snapshot");
+    }
+    let expected = std::fs::read_to_string(&path).expect("snapshot exists (UPDATE_SNAPSHOTS=1 creates it)");
+    assert!(
+        sql == expected,
+        "emitted DDL differs from tests/snapshots/saas_schema.sql; run with UPDATE_SNAPSHOTS=1 and review the diff"
+    );
+}
+
+#[test]
+fn ddl_does_not_depend_on_model_order() {
+    let forward = models::schema().create_sql();
+    let backward = Schema::new()
+        .model::<UserTeamLink>()
+        .model::<Team>()
+        .model::<Organization>()
+        .model::<User>()
+        .create_sql();
+    assert_eq!(forward, backward);
+}
+
+#[test]
+fn adding_a_model_adds_what_it_references() {
+    let tables: Vec<&str> = Schema::new().model::<UserTeamLink>().tables().iter().map(|t| t.name).collect();
+    assert_eq!(tables, ["tenants", "organizations", "users", "teams", "user_team_links"]);
+}
+
+#[test]
+fn ddl_never_uses_session_level_settings() {
+    let sql = models::schema().create_sql();
+    assert!(!sql.contains("SET app."), "no session-level SET of the context");
+    assert!(!sql.contains("current_setting('app.tenant_id')"), "settings are read with missing_ok");
+    assert!(sql.contains("NULLIF(current_setting('app.tenant_id', true), '')::uuid"));
+}
+
+#[tokio::test]
+async fn ddl_applies_and_app_role_is_neither_superuser_nor_owner() {
+    let db = tenant_model::testing::TestDb::new(&models::schema()).await.expect("test database");
+    let app = db.app().await.expect("app connection");
+    let row = app
+        .query_one(
+            "SELECT r.rolsuper, r.rolbypassrls, \
+                    (SELECT count(*) FROM pg_tables t WHERE t.tableowner = current_user) \
+             FROM pg_roles r WHERE r.rolname = current_user",
+            &[],
+        )
+        .await
+        .expect("role query");
+    assert!(!row.get::<_, bool>(0), "app role must not be superuser");
+    assert!(!row.get::<_, bool>(1), "app role must not bypass RLS");
+    assert_eq!(row.get::<_, i64>(2), 0, "app role must own no table");
+
+    let su = db.superuser().await.expect("superuser connection");
+    let forced: Vec<(String, bool, bool)> = su
+        .query(
+            "SELECT relname::text, relrowsecurity, relforcerowsecurity FROM pg_class \
+             WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY relname",
+            &[],
+        )
+        .await
+        .expect("pg_class")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let names: Vec<&str> = forced.iter().map(|(n, ..)| n.as_str()).collect();
+    assert_eq!(names, ["organizations", "teams", "tenants", "user_team_links", "users"]);
+    assert!(forced.iter().all(|(_, rls, force)| *rls && *force), "ENABLE and FORCE RLS on every table: {forced:?}");
+}

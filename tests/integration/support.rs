@@ -1,0 +1,53 @@
+//! Seeding and tenant-context helpers shared by the integration tests.
+
+use tenant_model::testing::TestDb;
+use tokio_postgres::{Client, Transaction};
+use uuid::Uuid;
+
+use crate::models;
+
+/// Two tenants with one user each, seeded by the superuser.
+pub struct Seed {
+    pub db: TestDb,
+    pub tenant_a: Uuid,
+    pub tenant_b: Uuid,
+    pub user_a: Uuid,
+    pub user_b: Uuid,
+}
+
+/// A fresh database with the SaaS schema and two seeded tenants.
+pub async fn seeded() -> Seed {
+    let db = TestDb::new(&models::schema()).await.expect("test database");
+    let admin = db.superuser().await.expect("superuser connection");
+    let (tenant_a, tenant_b, user_a, user_b) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    admin
+        .execute(
+            "INSERT INTO tenants (id, name, slug) VALUES ($1, 'Acme', 'acme'), ($2, 'Globex', 'globex')",
+            &[&tenant_a, &tenant_b],
+        )
+        .await
+        .expect("seed tenants");
+    admin
+        .execute(
+            "INSERT INTO users (id, tenant_id, email, full_name) VALUES \
+             ($1, $2, 'ann@acme.test', 'Ann'), ($3, $4, 'bob@globex.test', 'Bob')",
+            &[&user_a, &tenant_a, &user_b, &tenant_b],
+        )
+        .await
+        .expect("seed users");
+    Seed { db, tenant_a, tenant_b, user_a, user_b }
+}
+
+/// Opens a transaction carrying `tenant` as its (local) tenant context.
+pub async fn in_tenant(client: &mut Client, tenant: Uuid) -> Transaction<'_> {
+    let tx = client.transaction().await.expect("begin");
+    tx.execute("SELECT set_config('app.tenant_id', $1, true)", &[&tenant.to_string()])
+        .await
+        .expect("set tenant context");
+    tx
+}
+
+/// The SQLSTATE of a failed statement.
+pub fn sqlstate(err: &tokio_postgres::Error) -> &str {
+    err.code().map_or("(no sqlstate)", |c| c.code())
+}
