@@ -1,14 +1,274 @@
-//! Derive macros for tenant-model.
+//! Derive macros for [tenant-model]: `#[derive(TenantModel)]` turns a struct
+//! into a multi-tenant PostgreSQL table description, `#[derive(PgEnum)]` maps
+//! a fieldless enum to a PostgreSQL enum type.
+//!
+//! Use them through the runtime crate (`use tenant_model::prelude::*;`): the
+//! generated code refers to `::tenant_model`, and the runtime re-exports both
+//! derives with their documentation.
+//!
+//! The derives only describe; every rule about SQL lives in the runtime. Each
+//! one runs in stages:
+//!
+//! 1. `attr`: parse `#[tenant_model(...)]` into spanned raw values;
+//! 2. `ast`: build the internal model (a `Model` with its fields, or a
+//!    `PgEnum` with its variants);
+//! 3. `check`: cross-field validation;
+//! 4. `expand_model` / `expand_enum`: generate the code, wrapped by `dummy`
+//!    in `const _: () = { ... };` and reaching the runtime only through
+//!    `::tenant_model::__private`.
+//!
+//! Checks that need types (an unsupported field type, `max_length` on a
+//! number, `references` to something that is not a model, a `default` that
+//! does not fit its column) are left to the compiler: the generated code
+//! asks for the right trait or evaluates a `const`, spanned at the user's
+//! token, and the runtime's traits carry the messages.
+//!
+//! Errors from every stage are collected (`ctxt`) and reported together,
+//! each at the offending token. On error the output is the errors plus a stub
+//! of the impls (`fallback`), so the user's other code does not add a cascade
+//! of follow-on errors.
+//!
+//! [tenant-model]: https://docs.rs/tenant-model
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use syn::DeriveInput;
 
-/// Placeholder.
+mod ast;
+mod attr;
+mod case;
+mod check;
+mod ctxt;
+mod dummy;
+mod expand_enum;
+mod expand_model;
+mod fallback;
+
+/// Maps a struct with named fields to a tenant-scoped (or global) PostgreSQL
+/// table.
+///
+/// ```ignore
+/// use tenant_model::prelude::*;
+///
+/// #[derive(TenantModel, Debug, Clone, PartialEq)]
+/// #[tenant_model(table = "users", soft_delete(by = User))]
+/// #[tenant_model(unique(email, name = "uq_users_email"), index(created_at desc))]
+/// pub struct User {
+///     #[tenant_model(primary_key)]
+///     pub id: Uuid,
+///     #[tenant_model(max_length = 255, index)]
+///     pub email: String,
+///     pub hashed_password: Option<String>,
+///     #[tenant_model(default = true)]
+///     pub is_active: bool,
+///     #[tenant_model(references = Team, on_delete = set_null)]
+///     pub team_id: Option<Uuid>,
+/// }
+///
+/// let active = User::IS_ACTIVE; // Column<User, bool>
+/// ```
+///
+/// # What it generates
+///
+/// - `impl Model for User`: the static table description
+///   (`User::DEF`, a `ModelDef`), row decoding and parameter lists;
+/// - typed column constants: one per field, named after the field in
+///   `SCREAMING_SNAKE_CASE` (`User::EMAIL: Column<User, String>`), plus one
+///   per column the library adds and the struct does not declare
+///   (`TENANT_ID`, `CREATED_AT`, `UPDATED_AT`, and with `soft_delete`
+///   `IS_DELETED`, `DELETED_AT`, `DELETED_BY_ID`);
+/// - compile-time checks of the field types.
+///
+/// It adds nothing else: no other items, no changes to the struct.
+///
+/// # Columns the library manages
+///
+/// Every table gets `created_at` and `updated_at`; tenant models (the
+/// default) get `tenant_id`; `soft_delete` adds `is_deleted`, `deleted_at`
+/// and `deleted_by_id`. The derive does not add fields to the struct: these
+/// columns come back on `Record<User>`. A struct may declare any of them as a
+/// field of the right type to read it directly:
+///
+/// | column          | field type                     |
+/// |-----------------|--------------------------------|
+/// | `tenant_id`     | `Uuid` or `TenantId`           |
+/// | `created_at`    | `DateTime<Utc>`                |
+/// | `updated_at`    | `DateTime<Utc>`                |
+/// | `is_deleted`    | `bool`                         |
+/// | `deleted_at`    | `Option<DateTime<Utc>>`        |
+/// | `deleted_by_id` | `Option<Uuid>`                 |
+///
+/// Such fields are read but never written by inserts, and take no other
+/// attribute than `index` / `unique`.
+///
+/// # Field types
+///
+/// `Uuid`, `String`, `bool`, `i16`, `i32`, `i64`, `f32`, `f64`,
+/// `DateTime<Utc>`, `NaiveDateTime`, `NaiveDate`, `serde_json::Value`,
+/// `Json<T>` (typed jsonb), `Vec<T>` (arrays of scalars and enums),
+/// `Option<T>` (nullable) and enums with `#[derive(PgEnum)]`. Anything else
+/// is a compile error at the field's type.
+///
+/// # Struct attributes
+///
+/// Written `#[tenant_model(key, key = value, ...)]`, over one or several
+/// attributes; a key may appear once unless marked *repeatable*.
+///
+/// - `table = "name"`: the table name. Default: the struct name in
+///   snake_case, plural (`User` → `users`, `Category` → `categories`,
+///   `Address` → `addresses`, `UserTeamLink` → `user_team_links`).
+/// - `global`: a table shared by all tenants (no `tenant_id`, no row-level
+///   security). Default: tenant-scoped.
+/// - `soft_delete`, `soft_delete(by = User)`: rows are marked deleted instead
+///   of removed; `by` makes `deleted_by_id` reference that model (may be the
+///   struct itself, or `Self`).
+/// - `unique(col, ...)` *repeatable*: a unique constraint, per tenant on
+///   tenant models. Options: `name = "uq_..."`, `where = "predicate"` (a
+///   partial unique index).
+/// - `index(col [asc|desc], ...)` *repeatable*: an index, led by `tenant_id`
+///   on tenant models. Options: `name = "idx_..."`, `where = "predicate"`,
+///   `using = "gin"`, `tenant_prefix = false`.
+/// - `link(ModelA, ModelB)`: marks a junction table of a many-to-many
+///   relationship between two models.
+///
+/// Columns in `unique` and `index` are column names: a field's column or one
+/// of the managed columns of this table (`index(created_at desc)`).
+///
+/// # Field attributes
+///
+/// - `primary_key`: part of the primary key (several fields make a composite
+///   key, in declaration order). Every model needs one; key fields cannot be
+///   `Option<_>`. A single `Uuid` key gets its default from the schema
+///   (`gen_random_uuid()`).
+/// - `column = "name"`: the column name. Default: the field name.
+/// - `max_length = n`: `varchar(n)` instead of `text`; `String` or
+///   `Option<String>` only.
+/// - `default = lit`: a column default: `true`, `42`, `-1.5`, `"text"` (a
+///   string is an SQL literal; also for jsonb, arrays and enum labels).
+///   Checked against the field's type at compile time: `true` needs a
+///   `bool`, an integer an integer column that can hold it, and a string on
+///   an enum column one of the enum's labels.
+/// - `default_sql = "expr"`: a column default written in SQL (`"now()"`).
+///   Not together with `default`.
+/// - `index`, `unique`: a single-column index or unique constraint.
+/// - `references = Model`: a foreign key to that model's primary key (a
+///   type, not a string); the field must be `Uuid` or `Option<Uuid>`. On
+///   tenant models the key is composite with `tenant_id`, so rows never point
+///   into another tenant.
+/// - `on_delete = cascade | restrict | set_null | set_default | no_action`:
+///   with `references`; `set_null` needs an `Option<_>` field, `set_default`
+///   a default. Default: `no_action`.
+///
+/// ```ignore
+/// #[derive(TenantModel)]
+/// #[tenant_model(link(User, Team))]
+/// pub struct UserTeamLink {
+///     #[tenant_model(primary_key, references = User, on_delete = cascade)]
+///     pub user_id: Uuid,
+///     #[tenant_model(primary_key, references = Team, on_delete = cascade)]
+///     pub team_id: Uuid,
+///     #[tenant_model(default = "member")]
+///     pub role: UserRole,
+/// }
+/// ```
+///
+/// # Errors
+///
+/// Mistakes are compile errors pointing at the offending token, all reported
+/// at once: unknown or duplicate keys, a missing primary key, an unknown
+/// column in `index`/`unique`, `on_delete` without `references`, a managed
+/// column on a model that does not have it, an unsupported field type, and
+/// so on. The struct must have named fields and no generic parameters.
 #[proc_macro_derive(TenantModel, attributes(tenant_model))]
-pub fn derive_tenant_model(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn derive_tenant_model(input: TokenStream) -> TokenStream {
+    let input = TokenStream2::from(input);
+    match expand_tenant_model(input.clone()) {
+        Ok(output) => output,
+        Err(error) => fallback::model(input, error),
+    }
+    .into()
 }
 
-/// Placeholder.
+/// Maps a fieldless enum to a PostgreSQL enum type
+/// (`CREATE TYPE user_role AS ENUM ('owner', 'admin', ...)`).
+///
+/// ```ignore
+/// use tenant_model::prelude::*;
+///
+/// #[derive(PgEnum, Debug, Clone, Copy, PartialEq)]
+/// #[tenant_model(type_name = "user_role")]
+/// pub enum UserRole {
+///     Owner,
+///     Admin,
+///     #[tenant_model(rename = "regular_member")]
+///     Member,
+///     Guest,
+/// }
+///
+/// assert_eq!(UserRole::Member.label(), "regular_member");
+/// ```
+///
+/// The enum then works as a column type, also as `Option<UserRole>` and
+/// `Vec<UserRole>`. It needs `Debug` (required by `postgres_types::ToSql`).
+///
+/// # Attributes
+///
+/// - on the enum, `type_name = "name"`: the SQL type name. Default: the enum
+///   name in snake_case (`UserRole` → `user_role`).
+/// - on a variant, `rename = "label"`: the label. Default: the variant name
+///   in snake_case (`PastDue` → `past_due`).
+///
+/// Labels keep declaration order, which is PostgreSQL's sort order for the
+/// type. Variants cannot have fields; the enum cannot be generic or empty;
+/// labels must be distinct.
 #[proc_macro_derive(PgEnum, attributes(tenant_model))]
-pub fn derive_pg_enum(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
+    let input = TokenStream2::from(input);
+    match expand_pg_enum(input.clone()) {
+        Ok(output) => output,
+        Err(error) => fallback::pg_enum(input, error),
+    }
+    .into()
 }
+
+/// `#[derive(TenantModel)]` on tokens: the generated code, or every error.
+fn expand_tenant_model(input: TokenStream2) -> syn::Result<TokenStream2> {
+    let input: DeriveInput = syn::parse2(input)?;
+    let cx = ctxt::Ctxt::new();
+    let model = ast::Model::from_input(&cx, &input);
+    if let Some(model) = &model {
+        check::model(&cx, model);
+    }
+    cx.check()?;
+    match model {
+        Some(model) => Ok(expand_model::expand(&model)),
+        // `from_input` only returns `None` after recording an error.
+        None => Err(syn::Error::new_spanned(
+            &input.ident,
+            "cannot derive `TenantModel`",
+        )),
+    }
+}
+
+/// `#[derive(PgEnum)]` on tokens: the generated code, or every error.
+fn expand_pg_enum(input: TokenStream2) -> syn::Result<TokenStream2> {
+    let input: DeriveInput = syn::parse2(input)?;
+    let cx = ctxt::Ctxt::new();
+    let pg_enum = ast::PgEnum::from_input(&cx, &input);
+    if let Some(pg_enum) = &pg_enum {
+        check::pg_enum(&cx, pg_enum);
+    }
+    cx.check()?;
+    match pg_enum {
+        Some(pg_enum) => Ok(expand_enum::expand(&pg_enum)),
+        None => Err(syn::Error::new_spanned(
+            &input.ident,
+            "cannot derive `PgEnum`",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

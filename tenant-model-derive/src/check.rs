@@ -1,0 +1,272 @@
+//! Cross-field validation: the rules that involve more than one key or
+//! field. Runs after parsing, before code generation; every violation is
+//! recorded in the [`Ctxt`], pointing at the offending token.
+
+use std::collections::{BTreeSet, HashMap};
+
+use proc_macro2::Span;
+
+use crate::ast::{Model, PgEnum, Scope, SystemColumn};
+use crate::attr::{Name, OnDelete};
+use crate::ctxt::Ctxt;
+
+/// PostgreSQL truncates longer identifiers (NAMEDATALEN - 1).
+const MAX_IDENT_BYTES: usize = 63;
+
+pub(crate) fn model(cx: &Ctxt, model: &Model) {
+    identifier_length(cx, &model.table, "table name");
+    primary_key(cx, model);
+    fields(cx, model);
+    column_names(cx, model);
+    const_names(cx, model);
+    uniques_and_indexes(cx, model);
+    link(cx, model);
+}
+
+pub(crate) fn pg_enum(cx: &Ctxt, pg_enum: &PgEnum) {
+    identifier_length(cx, &pg_enum.type_name, "type name");
+    let mut seen: HashMap<&str, &syn::Ident> = HashMap::new();
+    for variant in &pg_enum.variants {
+        if variant.label.value.len() > MAX_IDENT_BYTES {
+            cx.error_at(
+                variant.label.span,
+                format!("enum labels are limited to {MAX_IDENT_BYTES} bytes in PostgreSQL"),
+            );
+        }
+        if let Some(first) = seen.insert(&variant.label.value, variant.ident) {
+            cx.error_at(
+                variant.label.span,
+                format!(
+                    "duplicate enum label `{}` (also used by `{first}`)",
+                    variant.label.value
+                ),
+            );
+        }
+    }
+}
+
+fn identifier_length(cx: &Ctxt, name: &Name, what: &str) {
+    if name.value.len() > MAX_IDENT_BYTES {
+        cx.error_at(
+            name.span,
+            format!(
+                "the {what} `{}` is longer than {MAX_IDENT_BYTES} bytes, PostgreSQL's identifier limit",
+                name.value
+            ),
+        );
+    }
+}
+
+fn primary_key(cx: &Ctxt, model: &Model) {
+    if model.primary_key().next().is_none() {
+        cx.error_at(
+            model.ident.span(),
+            format!(
+                "`{}` has no primary key: mark its key field(s) with `#[tenant_model(primary_key)]`",
+                model.ident
+            ),
+        );
+    }
+}
+
+fn fields(cx: &Ctxt, model: &Model) {
+    for field in &model.fields {
+        let attrs = &field.attrs;
+        identifier_length(cx, &field.column, "column name");
+        if let (Some(_), Some(sql)) = (&attrs.default, &attrs.default_sql) {
+            cx.error_at(
+                sql.key,
+                "`default` and `default_sql` cannot both be set: keep one",
+            );
+        }
+        if let (Some(on_delete), None) = (&attrs.on_delete, &attrs.references) {
+            cx.error_at(
+                on_delete.key,
+                "`on_delete` needs `references = Model` on the same field",
+            );
+        }
+        if let Some(on_delete) = &attrs.on_delete {
+            if on_delete.value == OnDelete::SetDefault
+                && attrs.default.is_none()
+                && attrs.default_sql.is_none()
+            {
+                cx.error_at(
+                    on_delete.key,
+                    "`on_delete = set_default` needs a `default` or `default_sql` on this field",
+                );
+            }
+        }
+        let Some(system) = field.system else {
+            continue;
+        };
+        if !model.has_system_column(system) {
+            let why = if system == SystemColumn::TenantId {
+                format!(
+                    "`tenant_id` is not a column of a `global` model: `{}` is shared by all tenants",
+                    model.ident
+                )
+            } else {
+                format!(
+                    "`{}` is a soft-delete column: add `#[tenant_model(soft_delete)]` to the struct, or rename the field",
+                    system.name()
+                )
+            };
+            cx.error_at(field.column.span, why);
+        }
+        let managed = [
+            attrs.primary_key.as_ref().map(|k| ("primary_key", k.key)),
+            attrs.max_length.as_ref().map(|k| ("max_length", k.key)),
+            attrs.default.as_ref().map(|k| ("default", k.key)),
+            attrs.default_sql.as_ref().map(|k| ("default_sql", k.key)),
+            attrs.references.as_ref().map(|k| ("references", k.key)),
+            attrs.on_delete.as_ref().map(|k| ("on_delete", k.key)),
+        ];
+        for (key, span) in managed.into_iter().flatten() {
+            cx.error_at(
+                span,
+                format!(
+                    "`{key}` cannot be set on `{}`: tenant-model manages this column",
+                    system.name()
+                ),
+            );
+        }
+    }
+}
+
+/// Two fields may not map to the same column.
+fn column_names(cx: &Ctxt, model: &Model) {
+    let mut seen: HashMap<&str, &syn::Ident> = HashMap::new();
+    for field in &model.fields {
+        if let Some(first) = seen.insert(&field.column.value, field.ident) {
+            cx.error_at(
+                field.column.span,
+                format!(
+                    "column `{}` is already mapped by field `{first}`",
+                    field.column.value
+                ),
+            );
+        }
+    }
+}
+
+/// The generated constants must not clash: `fooBar` and `foo_bar` both give
+/// `FOO_BAR`, and a field named `created_at` mapped to another column would
+/// clash with the `CREATED_AT` the derive adds.
+fn const_names(cx: &Ctxt, model: &Model) {
+    let added: Vec<SystemColumn> = model.added_system_columns().collect();
+    let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
+    for field in &model.fields {
+        let name = field.const_name();
+        if let Some(system) = added.iter().find(|c| c.const_name() == name) {
+            cx.error_at(
+                field.ident.span(),
+                format!(
+                    "field `{}` would clash with the generated `{name}` constant of the `{}` column tenant-model adds; map it to that column (drop `column = ...`) or rename the field",
+                    field.ident,
+                    system.name()
+                ),
+            );
+        }
+        if let Some(first) = seen.insert(name.clone(), field.ident) {
+            cx.error_at(
+                field.ident.span(),
+                format!(
+                    "fields `{first}` and `{}` both give the constant `{name}`",
+                    field.ident
+                ),
+            );
+        }
+    }
+}
+
+fn uniques_and_indexes(cx: &Ctxt, model: &Model) {
+    let known: BTreeSet<&str> = model
+        .fields
+        .iter()
+        .map(|f| f.column.value.as_str())
+        .chain(
+            SystemColumn::ALL
+                .into_iter()
+                .filter(|c| model.has_system_column(*c))
+                .map(|c| c.name()),
+        )
+        .collect();
+    for unique in &model.attrs.uniques {
+        let columns: Vec<&Name> = unique.value.columns.iter().collect();
+        key_columns(cx, model, &known, "unique", unique.key, &columns);
+    }
+    for index in &model.attrs.indexes {
+        let columns: Vec<&Name> = index.value.columns.iter().map(|c| &c.name).collect();
+        key_columns(cx, model, &known, "index", index.key, &columns);
+        if let (Scope::Global, Some(prefix)) = (model.scope, &index.value.tenant_prefix) {
+            cx.error_at(
+                prefix.key,
+                "`tenant_prefix` only applies to tenant models; this model is `global`",
+            );
+        }
+    }
+}
+
+/// The columns of one `unique(...)` or `index(...)`: known, distinct, and
+/// at least one.
+fn key_columns(
+    cx: &Ctxt,
+    model: &Model,
+    known: &BTreeSet<&str>,
+    what: &str,
+    key: Span,
+    columns: &[&Name],
+) {
+    if columns.is_empty() {
+        cx.error_at(
+            key,
+            format!("`{what}` needs at least one column: `{what}(column, ...)`"),
+        );
+    }
+    let mut used = BTreeSet::new();
+    for column in columns {
+        if !known.contains(column.value.as_str()) {
+            if let Some(field) = model.fields.iter().find(|f| f.name() == column.value) {
+                cx.error_at(
+                    column.span,
+                    format!(
+                        "unknown column `{}` in `{what}`: field `{}` is stored in column `{}`, and `{what}` names columns",
+                        column.value, field.ident, field.column.value,
+                    ),
+                );
+                continue;
+            }
+            let list = known
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            cx.error_at(
+                column.span,
+                format!(
+                    "unknown column `{}` in `{what}`; the columns of `{}` are: {list}",
+                    column.value, model.table.value,
+                ),
+            );
+        } else if !used.insert(column.value.as_str()) {
+            cx.error_at(
+                column.span,
+                format!("column `{}` appears twice in this `{what}`", column.value),
+            );
+        }
+    }
+}
+
+fn link(cx: &Ctxt, model: &Model) {
+    if let Some(link) = &model.attrs.link {
+        if link.value.len() != 2 {
+            cx.error_at(
+                link.key,
+                format!(
+                    "`link` joins exactly two models: `link(ModelA, ModelB)` (found {})",
+                    link.value.len()
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! Code generation for `#[derive(TenantModel)]`, from a checked [`Model`].
+//!
+//! The output (inside `const _: () = { ... };`):
+//! 1. `impl Model for S`: the static `ModelDef`, the SQL cache, row decoding
+//!    and parameter lists;
+//! 2. `impl S { const EMAIL: Column<S, String> = ...; ... }`: one typed
+//!    column constant per field plus one per system column the derive adds;
+//! 3. compile-time assertions on field types (`max_length` on text,
+//!    `references` on a key type, system columns with the right type, each
+//!    `default` fits its column).
+//!
+//! Every use of a field's type goes through `<T as ColumnField>`, spanned at
+//! the type, so an unsupported type gives one error, at the type, with
+//! `ColumnType`'s message.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::{Field, Model, Scope, SystemColumn};
+use crate::attr::{DefaultLit, IndexAttr, Keyed, OnDelete, UniqueAttr};
+use crate::dummy::{private, respan, wrap_in_const};
+
+pub(crate) fn expand(model: &Model) -> TokenStream {
+    let model_impl = model_impl(model);
+    let columns = column_consts(model);
+    let assertions = assertions(model);
+    wrap_in_const(quote! {
+        #model_impl
+        #columns
+        #assertions
+    })
+}
+
+fn model_impl(model: &Model) -> TokenStream {
+    let p = private();
+    let ident = model.ident;
+    let def = model_def(model);
+
+    let decode = model.fields.iter().enumerate().map(|(index, field)| {
+        let name = field.ident;
+        let ty = field.ty;
+        let index = Literal::usize_unsuffixed(index);
+        quote_spanned! {ty.span()=>
+            #name: <#ty as #p::ColumnField>::decode(__row, #index)?
+        }
+    });
+    let param = |field: &Field| {
+        let name = field.ident;
+        let ty = field.ty;
+        quote_spanned! {ty.span()=>
+            <#ty as #p::ColumnField>::param(&self.#name)
+        }
+    };
+    let insert_values = model.writable_fields().map(param);
+    let key_values = model.primary_key().map(param);
+    let key_types: Vec<_> = model.primary_key().map(|f| f.ty).collect();
+    let key = match key_types.as_slice() {
+        [one] => quote!(#one),
+        many => quote!((#(#many,)*)),
+    };
+    let insert_arrays = model.writable_fields().map(|field| {
+        let name = field.ident;
+        let ty = field.ty;
+        quote_spanned! {ty.span()=>
+            <#ty as #p::ColumnField>::array(__rows, |__row| &__row.#name)
+        }
+    });
+
+    quote! {
+        #[automatically_derived]
+        impl #p::Model for #ident {
+            const DEF: &'static #p::ModelDef = &#def;
+
+            type Key = #key;
+
+            fn sql() -> &'static #p::ModelSql {
+                static SQL: #p::OnceLock<#p::ModelSql> = #p::OnceLock::new();
+                SQL.get_or_init(|| #p::ModelSql::new(<Self as #p::Model>::DEF))
+            }
+
+            fn from_row(__row: &#p::Row) -> ::core::result::Result<Self, #p::Error> {
+                ::core::result::Result::Ok(Self {
+                    #(#decode,)*
+                })
+            }
+
+            fn insert_values(&self) -> ::std::vec::Vec<#p::Param<'_>> {
+                ::std::vec![#(#insert_values),*]
+            }
+
+            fn insert_arrays(__rows: &[Self]) -> ::std::vec::Vec<#p::BoxedParam<'_>> {
+                ::std::vec![#(#insert_arrays),*]
+            }
+
+            fn key_values(&self) -> ::std::vec::Vec<#p::Param<'_>> {
+                ::std::vec![#(#key_values),*]
+            }
+        }
+    }
+}
+
+fn model_def(model: &Model) -> TokenStream {
+    let p = private();
+    let rust_name = model.rust_name();
+    let table = &model.table.value;
+    let scope = match model.scope {
+        Scope::Tenant => quote!(#p::Scope::Tenant),
+        Scope::Global => quote!(#p::Scope::Global),
+    };
+    let fields = model.fields.iter().map(column_def);
+    let primary_key = model.primary_key().map(|f| &f.column.value);
+
+    let uniques = model
+        .attrs
+        .uniques
+        .iter()
+        .map(|u| unique_def(&u.value))
+        .chain(
+            model
+                .fields
+                .iter()
+                .filter(|f| f.attrs.unique.is_some())
+                .map(|f| {
+                    let column = &f.column.value;
+                    quote! {
+                        #p::UniqueDef {
+                            name: ::core::option::Option::None,
+                            columns: &[#column],
+                            predicate: ::core::option::Option::None,
+                        }
+                    }
+                }),
+        );
+    let indexes = model
+        .attrs
+        .indexes
+        .iter()
+        .map(|i| index_def(&i.value))
+        .chain(
+            model
+                .fields
+                .iter()
+                .filter(|f| f.attrs.index.is_some())
+                .map(|f| {
+                    let column = &f.column.value;
+                    quote! {
+                        #p::IndexDef {
+                            name: ::core::option::Option::None,
+                            columns: &[#p::IndexColumn { name: #column, desc: false }],
+                            predicate: ::core::option::Option::None,
+                            method: ::core::option::Option::None,
+                            tenant_prefix: true,
+                        }
+                    }
+                }),
+        );
+    let foreign_keys = model.fields.iter().filter_map(|f| {
+        let target = model_fn(&f.attrs.references.as_ref()?.value);
+        let column = &f.column.value;
+        let on_delete = f
+            .attrs
+            .on_delete
+            .as_ref()
+            .map_or(OnDelete::NoAction, |o| o.value);
+        let on_delete = format_ident!("{}", on_delete.variant());
+        Some(quote! {
+            #p::ForeignKeyDef {
+                column: #column,
+                target: #target,
+                on_delete: #p::OnDelete::#on_delete,
+            }
+        })
+    });
+    let soft_delete = match &model.attrs.soft_delete {
+        None => quote!(::core::option::Option::None),
+        Some(_) => {
+            let by = match model.soft_delete_by() {
+                Some(by) => {
+                    let by = model_fn(by);
+                    quote!(::core::option::Option::Some(#by))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(::core::option::Option::Some(#p::SoftDeleteDef { by: #by }))
+        }
+    };
+    let link = match model.attrs.link.as_ref().map(|l| l.value.as_slice()) {
+        Some([left, right]) => {
+            let (left, right) = (model_fn(left), model_fn(right));
+            quote!(::core::option::Option::Some(#p::LinkDef { left: #left, right: #right }))
+        }
+        _ => quote!(::core::option::Option::None),
+    };
+
+    quote! {
+        #p::ModelDef {
+            rust_name: #rust_name,
+            table: #table,
+            scope: #scope,
+            fields: &[#(#fields),*],
+            primary_key: &[#(#primary_key),*],
+            uniques: &[#(#uniques),*],
+            indexes: &[#(#indexes),*],
+            foreign_keys: &[#(#foreign_keys),*],
+            soft_delete: #soft_delete,
+            link: #link,
+        }
+    }
+}
+
+/// `<Target as Model>::def`, spanned at the path so that a type that is not
+/// a model is reported there.
+fn model_fn(path: &syn::Path) -> TokenStream {
+    let p = private();
+    quote_spanned!(path.span()=> <#path as #p::Model>::def)
+}
+
+fn column_def(field: &Field) -> TokenStream {
+    let p = private();
+    let ty = field.ty;
+    let name = field.name();
+    let column = &field.column.value;
+    let max_length = option(field.attrs.max_length.as_ref().map(|m| {
+        let n = Literal::u32_unsuffixed(m.value);
+        quote!(#n)
+    }));
+    let default = match (&field.attrs.default, &field.attrs.default_sql) {
+        (Some(default), _) => Some(default_value(&default.value.lit)),
+        (None, Some(sql)) => {
+            let sql = &sql.value.value;
+            Some(quote!(#p::DefaultValue::Expr(#sql)))
+        }
+        (None, None) => None,
+    };
+    let default = option(default);
+    let primary_key = field.attrs.primary_key.is_some();
+    let system = option(field.system.map(|c| {
+        let variant = format_ident!("{}", c.variant());
+        quote!(#p::SystemColumn::#variant)
+    }));
+    let sql_type = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::SQL_TYPE);
+    let nullable = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::NULLABLE);
+    quote! {
+        #p::ColumnDef {
+            field: #name,
+            name: #column,
+            sql_type: #sql_type,
+            nullable: #nullable,
+            max_length: #max_length,
+            default: #default,
+            primary_key: #primary_key,
+            system: #system,
+        }
+    }
+}
+
+fn default_value(lit: &DefaultLit) -> TokenStream {
+    let p = private();
+    match lit {
+        DefaultLit::Bool(b) => quote!(#p::DefaultValue::Bool(#b)),
+        DefaultLit::Int(i) => {
+            let i = Literal::i64_unsuffixed(*i);
+            quote!(#p::DefaultValue::Int(#i))
+        }
+        DefaultLit::Float(f) => quote!(#p::DefaultValue::Float(#f)),
+        DefaultLit::Str(s) => quote!(#p::DefaultValue::Str(#s)),
+    }
+}
+
+fn unique_def(unique: &UniqueAttr) -> TokenStream {
+    let p = private();
+    let name = option_str(unique.name.as_ref());
+    let columns = unique.columns.iter().map(|c| &c.value);
+    let predicate = option_str(unique.predicate.as_ref());
+    quote! {
+        #p::UniqueDef {
+            name: #name,
+            columns: &[#(#columns),*],
+            predicate: #predicate,
+        }
+    }
+}
+
+fn index_def(index: &IndexAttr) -> TokenStream {
+    let p = private();
+    let name = option_str(index.name.as_ref());
+    let columns = index.columns.iter().map(|c| {
+        let name = &c.name.value;
+        let desc = c.desc;
+        quote!(#p::IndexColumn { name: #name, desc: #desc })
+    });
+    let predicate = option_str(index.predicate.as_ref());
+    let method = option_str(index.method.as_ref());
+    let tenant_prefix = index.tenant_prefix.as_ref().map_or(true, |t| t.value);
+    quote! {
+        #p::IndexDef {
+            name: #name,
+            columns: &[#(#columns),*],
+            predicate: #predicate,
+            method: #method,
+            tenant_prefix: #tenant_prefix,
+        }
+    }
+}
+
+fn option(value: Option<TokenStream>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn option_str(value: Option<&Keyed<crate::attr::Name>>) -> TokenStream {
+    option(value.map(|v| {
+        let s = &v.value.value;
+        quote!(#s)
+    }))
+}
+
+/// `impl S { pub const EMAIL: Column<S, String> = Column::new("email"); ... }`
+fn column_consts(model: &Model) -> TokenStream {
+    let p = private();
+    let ident = model.ident;
+    let fields = model.fields.iter().map(|field| {
+        let vis = field.vis;
+        let ty = field.ty;
+        let name = format_ident!("{}", field.const_name());
+        let column = &field.column.value;
+        let doc = match field.system {
+            Some(_) => format!(" The `{column}` column (managed by tenant-model)."),
+            None => format!(" The `{column}` column."),
+        };
+        quote! {
+            #[doc = #doc]
+            #vis const #name: #p::Column<#ident, #ty> = #p::Column::new(#column);
+        }
+    });
+    let vis = model.vis;
+    let system = model.added_system_columns().map(|c| {
+        let name = format_ident!("{}", c.const_name());
+        let column = c.name();
+        let ty = system_type(c);
+        let doc = format!(" The `{column}` column (added and managed by tenant-model).");
+        quote! {
+            #[doc = #doc]
+            #vis const #name: #p::Column<#ident, #ty> = #p::Column::new(#column);
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        #[allow(dead_code)]
+        impl #ident {
+            #(#fields)*
+            #(#system)*
+        }
+    }
+}
+
+/// The Rust type of a system column the derive adds.
+pub(crate) fn system_type(c: SystemColumn) -> TokenStream {
+    let p = private();
+    match c {
+        SystemColumn::TenantId => quote!(#p::TenantId),
+        SystemColumn::CreatedAt | SystemColumn::UpdatedAt => {
+            quote!(#p::DateTime<#p::Utc>)
+        }
+        SystemColumn::IsDeleted => quote!(::core::primitive::bool),
+        SystemColumn::DeletedAt => {
+            quote!(::core::option::Option<#p::DateTime<#p::Utc>>)
+        }
+        SystemColumn::DeletedById => quote!(::core::option::Option<#p::Uuid>),
+    }
+}
+
+/// `const _: () = { assert_text::<String>(); ... };`: type checks that
+/// depend on attributes, each spanned at the field's type.
+fn assertions(model: &Model) -> TokenStream {
+    let p = private();
+    let mut checks = Vec::new();
+    for field in &model.fields {
+        let ty = field.ty;
+        let span = ty.span();
+        if let Some(system) = field.system {
+            let marker = format_ident!("{}", system.marker());
+            checks.push(quote_spanned! {span=>
+                #p::assert_system_column::<#ty, #p::system::#marker>();
+            });
+        }
+        if field.attrs.max_length.is_some() {
+            checks.push(quote_spanned! {span=> #p::assert_text::<#ty>(); });
+        }
+        if field.attrs.references.is_some() {
+            checks.push(quote_spanned! {span=> #p::assert_key::<#ty>(); });
+        }
+        if field.attrs.on_delete.as_ref().map(|o| o.value) == Some(OnDelete::SetNull) {
+            checks.push(quote_spanned! {span=> #p::assert_nullable::<#ty>(); });
+        }
+    }
+    // Each const-evaluated check in its own const (evaluation stops at the
+    // first panic), spanned at the attribute it checks.
+    let keys = model.fields.iter().filter_map(|field| {
+        let key = field.attrs.primary_key.as_ref()?.key;
+        let ty = field.ty;
+        let check = respan(quote!(#p::check_primary_key), key);
+        let nullable = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::NULLABLE);
+        Some(quote_spanned! {key=>
+            const _: () = #check(#nullable);
+        })
+    });
+    let defaults = model.fields.iter().filter_map(|field| {
+        let default = &field.attrs.default.as_ref()?.value;
+        let ty = field.ty;
+        let check = respan(quote!(#p::check_default), default.span);
+        let value = respan(default_value(&default.lit), default.span);
+        let sql_type = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::SQL_TYPE);
+        Some(quote_spanned! {default.span=>
+            const _: () = #check(#sql_type, #value);
+        })
+    });
+    let checks = (!checks.is_empty()).then(|| {
+        quote! {
+            const _: () = {
+                #(#checks)*
+            };
+        }
+    });
+    quote! {
+        #checks
+        #(#keys)*
+        #(#defaults)*
+    }
+}

@@ -1,0 +1,17 @@
+use tenant_model::prelude::*;
+
+#[derive(TenantModel)]
+pub struct Organization {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+}
+
+#[derive(TenantModel)]
+pub struct Team {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    #[tenant_model(references = Organization, on_delete = delete)]
+    pub organization_id: Uuid,
+}
+
+fn main() {}

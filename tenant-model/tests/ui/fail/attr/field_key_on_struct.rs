@@ -1,0 +1,10 @@
+use tenant_model::prelude::*;
+
+#[derive(TenantModel)]
+#[tenant_model(primary_key)]
+pub struct User {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use tenant_model::prelude::*;
+
+#[derive(TenantModel)]
+pub enum User {
+    Admin,
+    Member,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use tenant_model::prelude::*;
+
+#[derive(TenantModel)]
+pub struct User {
+    #[tenant_model(primary_key)]
+    pub id: Option<Uuid>,
+}
+
+fn main() {}

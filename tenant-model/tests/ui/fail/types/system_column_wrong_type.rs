@@ -1,0 +1,10 @@
+use tenant_model::prelude::*;
+
+#[derive(TenantModel)]
+pub struct User {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    pub created_at: NaiveDateTime,
+}
+
+fn main() {}
