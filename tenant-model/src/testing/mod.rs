@@ -1,1 +1,123 @@
-//! The database test harness (placeholder).
+//! The database test harness (feature `testing`): finds or starts
+//! PostgreSQL and gives each test a fresh database with the schema applied
+//! and login roles for the application and the admin.
+//!
+//! ```no_run
+//! use tenant_model::prelude::*;
+//! use tenant_model::testing::TestDb;
+//!
+//! #[tokio::test]
+//! async fn no_tenant_context_sees_nothing() -> Result<(), tenant_model::Error> {
+//!     let db = TestDb::new(&Schema::new()).await?;
+//!     // Connect as the application role: superusers and table owners
+//!     // bypass row-level security, so a test of tenant isolation that runs
+//!     // as either proves nothing.
+//!     let pool = db.app_pool(4);
+//!     let conn = pool.get().await?;
+//!     let rows = conn.query("SELECT id FROM tenants", &[]).await?;
+//!     assert!(rows.is_empty()); // no tenant context: fail closed
+//!     db.close().await // or just let `db` drop
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! # Which server
+//!
+//! [`server()`] looks once per process, in this order (see [`Locator`]):
+//!
+//! 1. `DATABASE_URL`, when set (a URL or a libpq key-value string). It must
+//!    answer: a wrong `DATABASE_URL` is an error, not a reason to use
+//!    another server.
+//! 2. `postgres://postgres@127.0.0.1:5432/postgres`, if it answers within
+//!    two seconds.
+//! 3. A throwaway [`Cluster`] started from the local PostgreSQL binaries
+//!    (`initdb` and `pg_ctl` on `PATH` or under `/usr/lib/postgresql/*/bin`)
+//!    in a temp folder, on a Unix socket only. When the process runs as root
+//!    the server runs as the `postgres` OS user (through `runuser`). It is
+//!    stopped and its folder removed when the process exits, however it
+//!    exits: see [`Cluster`].
+//!
+//! Otherwise every test fails with [`Error::NoDatabase`],
+//! whose message names the three options; tests never skip silently.
+//! The user must be a superuser (or have `CREATEDB` and `CREATEROLE`); the
+//! harness connects to its `postgres` database for cluster-wide work.
+//! Connections use no TLS. `DROP DATABASE ... WITH (FORCE)` needs
+//! PostgreSQL 13 or later.
+//!
+//! # Templates
+//!
+//! Migrating once and cloning is faster than migrating per test. The first
+//! [`TestDb::new`] for a given DDL (and role names) builds a template
+//! database, `tm_tpl_<first 16 hex digits of a SHA-256 of them>`: it
+//! creates the schema's two group roles (`NOLOGIN NOSUPERUSER NOBYPASSRLS`)
+//! if missing, creates the database, applies the DDL as the superuser, and
+//! marks it `IS_TEMPLATE` with connections disallowed; only then is it used.
+//! This happens under a PostgreSQL advisory lock taken in the `postgres`
+//! database, so parallel tests and parallel test processes build each
+//! template once and never race on creating the cluster-wide roles. Each
+//! test's database is then `CREATE DATABASE ... TEMPLATE tm_tpl_...`.
+//!
+//! Templates stay on the server as a cache across runs: the next run with
+//! the same DDL starts at once; a changed DDL gets a new template. On a
+//! long-lived server, old ones can be removed with
+//! `ALTER DATABASE tm_tpl_... IS_TEMPLATE false; DROP DATABASE tm_tpl_...;`.
+//!
+//! # Each test's database
+//!
+//! [`TestDb`] names the database after the test (`tm_<test path>_<8 hex>`)
+//! and creates two login roles for it, `<name>_app` in the application role
+//! and `<name>_admin` in the admin role, each with a random password (so
+//! the harness also works on servers that ask for one). A passing test's
+//! database and roles are dropped when the `TestDb` is dropped; a panicking
+//! test's are kept, and the harness prints how to connect to them. With a
+//! throwaway cluster the server still stops when the tests exit, but its
+//! folder is then kept and the message says how to start it again.
+
+mod cluster;
+mod database;
+mod locate;
+
+pub use cluster::Cluster;
+pub use database::TestDb;
+pub use locate::{Locator, Origin, Server, LOCALHOST_URL};
+
+use tokio::sync::OnceCell;
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::Error;
+
+/// The server every [`TestDb::new`] uses, found once per process with
+/// [`Locator::from_env`] and reused (a failure is remembered too, so every
+/// test fails fast with the same message). Benches and other tools can use
+/// it for their own connections.
+///
+/// A throwaway cluster found here lives until the process exits.
+///
+/// # Errors
+///
+/// [`Error::NoDatabase`] when no server can be found or started.
+pub async fn server() -> Result<&'static Server, Error> {
+    static SERVER: OnceCell<Result<Server, String>> = OnceCell::const_new();
+    let found = SERVER
+        .get_or_init(|| async {
+            Locator::from_env().locate().await.map_err(|e| match e {
+                Error::NoDatabase(message) => message,
+                other => other.to_string(),
+            })
+        })
+        .await;
+    found
+        .as_ref()
+        .map_err(|message| Error::NoDatabase(message.clone()))
+}
+
+/// Connects and spawns the connection task on the current runtime.
+async fn connect(config: &Config) -> Result<Client, Error> {
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "test database connection ended with an error");
+        }
+    });
+    Ok(client)
+}

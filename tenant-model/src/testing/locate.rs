@@ -1,0 +1,329 @@
+//! Finding a PostgreSQL server: `DATABASE_URL`, the local default, or a
+//! throwaway cluster.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, Config};
+
+use super::cluster::Cluster;
+use super::connect;
+use crate::Error;
+
+/// The server tried when `DATABASE_URL` is not set.
+pub const LOCALHOST_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// The database the harness connects to for cluster-wide work (creating
+/// databases and roles, the template lock).
+const MAINTENANCE_DB: &str = "postgres";
+/// How long the local default may take to answer.
+const LOCALHOST_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long `DATABASE_URL` may take to answer, unless it sets `connect_timeout`.
+const DATABASE_URL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a [`Server`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// The `DATABASE_URL` connection string.
+    DatabaseUrl,
+    /// The local default, [`LOCALHOST_URL`].
+    Localhost,
+    /// A throwaway [`Cluster`] started from the local binaries.
+    Cluster,
+}
+
+/// A PostgreSQL server the harness can use: the superuser's connection
+/// settings for the maintenance database `postgres`, and the throwaway
+/// cluster when there is one (stopped when the `Server` is dropped or the
+/// process exits).
+///
+/// The user must be a superuser (or at least have `CREATEDB` and
+/// `CREATEROLE`): the harness creates databases and roles.
+#[derive(Debug)]
+pub struct Server {
+    config: Config,
+    origin: Origin,
+    cluster: Option<Cluster>,
+}
+
+impl Server {
+    /// The superuser's settings, for the maintenance database `postgres`.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The superuser's settings for another database on this server.
+    pub fn database_config(&self, dbname: &str) -> Config {
+        let mut config = self.config.clone();
+        config.dbname(dbname);
+        config
+    }
+
+    /// Where this server came from.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// The throwaway cluster, when this server is one.
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    /// A superuser connection to the maintenance database; its connection
+    /// task is spawned on the current tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// When the connection fails.
+    pub async fn connect(&self) -> Result<Client, Error> {
+        connect(&self.config).await
+    }
+
+    /// The superuser's settings as a libpq connection string without the
+    /// password (`host=... port=... user=... dbname=postgres`), for `psql`.
+    pub fn conninfo(&self) -> String {
+        conninfo(&self.config)
+    }
+}
+
+/// Finds a server, in this order:
+///
+/// 1. `DATABASE_URL`, when set: it must answer, or locating fails (no
+///    silent fallback to another server);
+/// 2. [`LOCALHOST_URL`], if it answers within two seconds;
+/// 3. a throwaway [`Cluster`] from the local PostgreSQL binaries;
+///
+/// else [`Error::NoDatabase`], with a message naming the three options and
+/// why each failed.
+///
+/// [`crate::testing::server`] locates once per process with
+/// [`Locator::from_env`]; build a `Locator` yourself to choose the inputs
+/// (tests of the search, tools with their own settings).
+///
+/// ```no_run
+/// # async fn f() -> Result<(), tenant_model::Error> {
+/// use tenant_model::testing::Locator;
+/// let server = Locator::new().localhost(None).locate().await?; // cluster only
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Locator {
+    database_url: Option<String>,
+    localhost: Option<String>,
+    cluster: bool,
+}
+
+impl Default for Locator {
+    fn default() -> Self {
+        Locator::new()
+    }
+}
+
+impl Locator {
+    /// No `DATABASE_URL`, the local default, then a throwaway cluster. Reads
+    /// no environment variable.
+    pub fn new() -> Locator {
+        Locator {
+            database_url: None,
+            localhost: Some(LOCALHOST_URL.to_owned()),
+            cluster: true,
+        }
+    }
+
+    /// [`Locator::new`] with `DATABASE_URL` from the environment (an empty
+    /// value counts as unset).
+    pub fn from_env() -> Locator {
+        let url = std::env::var_os("DATABASE_URL")
+            .filter(|v| !v.is_empty())
+            .map(|v| v.to_string_lossy().into_owned());
+        Locator::new().database_url(url.as_deref())
+    }
+
+    /// Sets the `DATABASE_URL` value: a URL (`postgres://user:pw@host/db`)
+    /// or a key-value string (`host=/run/postgresql user=postgres`). `None`
+    /// skips this step.
+    pub fn database_url(mut self, url: Option<&str>) -> Locator {
+        self.database_url = url.map(str::to_owned);
+        self
+    }
+
+    /// Sets the local default tried second; `None` skips this step.
+    pub fn localhost(mut self, url: Option<&str>) -> Locator {
+        self.localhost = url.map(str::to_owned);
+        self
+    }
+
+    /// Whether to start a throwaway cluster as the last resort.
+    pub fn start_cluster(mut self, start: bool) -> Locator {
+        self.cluster = start;
+        self
+    }
+
+    /// Runs the search.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoDatabase`] as described on [`Locator`].
+    pub async fn locate(&self) -> Result<Server, Error> {
+        if let Some(url) = &self.database_url {
+            let config = maintenance_config(url)
+                .map_err(|e| Error::NoDatabase(format!("DATABASE_URL is not valid: {e}")))?;
+            let timeout = config
+                .get_connect_timeout()
+                .copied()
+                .unwrap_or(DATABASE_URL_TIMEOUT);
+            probe(&config, timeout).await.map_err(|e| {
+                Error::NoDatabase(format!(
+                    "DATABASE_URL is set, but connecting to it failed ({}): {e}",
+                    conninfo(&config)
+                ))
+            })?;
+            return Ok(Server {
+                config,
+                origin: Origin::DatabaseUrl,
+                cluster: None,
+            });
+        }
+
+        let localhost = match &self.localhost {
+            None => "not tried".to_owned(),
+            Some(url) => match maintenance_config(url) {
+                Err(e) => format!("not a valid connection string: {e}"),
+                Ok(config) => match probe(&config, LOCALHOST_TIMEOUT).await {
+                    Ok(()) => {
+                        return Ok(Server {
+                            config,
+                            origin: Origin::Localhost,
+                            cluster: None,
+                        })
+                    }
+                    Err(e) => e,
+                },
+            },
+        };
+
+        let cluster = if self.cluster {
+            match tokio::task::spawn_blocking(Cluster::start).await {
+                Ok(Ok(cluster)) => {
+                    let config = cluster.config();
+                    match probe(&config, DATABASE_URL_TIMEOUT).await {
+                        Ok(()) => {
+                            return Ok(Server {
+                                config,
+                                origin: Origin::Cluster,
+                                cluster: Some(cluster),
+                            })
+                        }
+                        Err(e) => format!("it started but does not answer: {e}"),
+                    }
+                }
+                Ok(Err(Error::NoDatabase(e))) => e,
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => format!("starting it failed: {e}"),
+            }
+        } else {
+            "not tried".to_owned()
+        };
+
+        Err(Error::NoDatabase(format!(
+            "no PostgreSQL server found. Tried, in order:\n\
+             1. DATABASE_URL: not set\n\
+             2. {}: {localhost}\n\
+             3. a throwaway cluster from the local PostgreSQL binaries (initdb, pg_ctl): {cluster}\n\
+             Set DATABASE_URL to a server where the user may create databases and roles, \
+             run PostgreSQL on 127.0.0.1:5432 with a `postgres` superuser that needs no password, \
+             or install the PostgreSQL server binaries (e.g. `apt-get install postgresql`).",
+            self.localhost.as_deref().unwrap_or(LOCALHOST_URL),
+        )))
+    }
+}
+
+/// Parses a connection string and points it at the maintenance database,
+/// as user `postgres` when it names none.
+fn maintenance_config(url: &str) -> Result<Config, tokio_postgres::Error> {
+    let mut config: Config = url.parse()?;
+    if config.get_user().is_none() {
+        config.user("postgres");
+    }
+    config.dbname(MAINTENANCE_DB);
+    Ok(config)
+}
+
+/// Connects and runs `select 1`, within `timeout` in all.
+async fn probe(config: &Config, timeout: Duration) -> Result<(), String> {
+    let attempt = async {
+        let client = connect(config).await?;
+        client.simple_query("select 1").await?;
+        Ok::<_, Error>(())
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", timeout.as_secs())),
+    }
+}
+
+/// Connection settings as a libpq key-value string, without the password.
+pub(crate) fn conninfo(config: &Config) -> String {
+    let quote = |v: &str| {
+        if !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c))
+        {
+            v.to_owned()
+        } else {
+            format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'"))
+        }
+    };
+    let mut out = String::new();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|host| match host {
+            Host::Tcp(name) => name.clone(),
+            Host::Unix(path) => path.to_string_lossy().into_owned(),
+        })
+        .collect();
+    if !hosts.is_empty() {
+        let _ = write!(out, "host={} ", quote(&hosts.join(",")));
+    }
+    let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+    if !ports.is_empty() {
+        let _ = write!(out, "port={} ", ports.join(","));
+    }
+    if let Some(user) = config.get_user() {
+        let _ = write!(out, "user={} ", quote(user));
+    }
+    if let Some(dbname) = config.get_dbname() {
+        let _ = write!(out, "dbname={} ", quote(dbname));
+    }
+    out.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maintenance_config_targets_postgres() {
+        let config = maintenance_config("postgres://app:pw@db.example:6543/app_test").unwrap();
+        assert_eq!(config.get_dbname(), Some("postgres"));
+        assert_eq!(config.get_user(), Some("app"));
+        let config = maintenance_config("host=/run/postgresql").unwrap();
+        assert_eq!(config.get_user(), Some("postgres"));
+    }
+
+    #[test]
+    fn conninfo_has_no_password() {
+        let config = maintenance_config("postgres://app:secret@db.example:6543/x").unwrap();
+        assert_eq!(
+            conninfo(&config),
+            "host=db.example port=6543 user=app dbname=postgres"
+        );
+        let mut config = Config::new();
+        config.host_path("/tmp/a b").port(5432).user("o'k");
+        assert_eq!(conninfo(&config), r"host='/tmp/a b' port=5432 user='o\'k'");
+    }
+}
