@@ -4,6 +4,7 @@
 //! cargo run --example saas -- print-schema   # the full DDL, RLS included
 //! ```
 
+#![allow(unreachable_pub)]
 mod models;
 
 use std::process::ExitCode;

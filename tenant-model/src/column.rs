@@ -41,3 +41,40 @@ impl<M, T> fmt::Debug for Column<M, T> {
         write!(f, "Column({})", self.name)
     }
 }
+
+/// A column of model `M` whatever its value type (for conflict targets and
+/// other lists of columns).
+pub struct AnyColumn<M> {
+    name: &'static str,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> AnyColumn<M> {
+    /// The column name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<M, T> From<Column<M, T>> for AnyColumn<M> {
+    fn from(column: Column<M, T>) -> Self {
+        AnyColumn {
+            name: column.name,
+            _model: PhantomData,
+        }
+    }
+}
+
+impl<M> Clone for AnyColumn<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for AnyColumn<M> {}
+
+impl<M> fmt::Debug for AnyColumn<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Column({})", self.name)
+    }
+}

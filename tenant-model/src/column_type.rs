@@ -179,3 +179,7 @@ pub trait KeyColumn {}
 impl KeyColumn for Uuid {}
 impl KeyColumn for Option<Uuid> {}
 impl KeyColumn for crate::TenantId {}
+
+impl ScalarColumn for crate::TenantId {
+    const SCALAR: ScalarType = ScalarType::Uuid;
+}

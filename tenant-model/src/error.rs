@@ -106,6 +106,20 @@ pub enum Error {
         source: tokio_postgres::Error,
     },
 
+    /// The query or change set is malformed (e.g. an empty update, or a
+    /// system column in a change set).
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+
+    /// The transaction was already committed or rolled back.
+    #[error("the transaction is already finished")]
+    TransactionClosed,
+
+    /// The admin scope was asked for, but the `Db` has no admin pool, or
+    /// the caller's context is not a superuser.
+    #[error("admin scope unavailable: {0}")]
+    AdminUnavailable(String),
+
     /// A migration does not match what the database holds.
     #[error("migration conflict: {0}")]
     MigrationConflict(String),
@@ -145,7 +159,10 @@ impl Error {
 
     /// Whether row-level security (or a missing privilege) rejected the operation.
     pub fn is_rejected(&self) -> bool {
-        matches!(self, Error::RowSecurity { .. } | Error::PermissionDenied { .. })
+        matches!(
+            self,
+            Error::RowSecurity { .. } | Error::PermissionDenied { .. }
+        )
     }
 
     /// Whether no row matched.
@@ -191,14 +208,26 @@ impl From<tokio_postgres::Error> for Error {
         let constraint = db.constraint().map(str::to_owned);
         let code = db.code();
         if *code == SqlState::UNIQUE_VIOLATION {
-            Error::UniqueViolation { constraint, source: err }
+            Error::UniqueViolation {
+                constraint,
+                source: err,
+            }
         } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
-            Error::ForeignKeyViolation { constraint, source: err }
+            Error::ForeignKeyViolation {
+                constraint,
+                source: err,
+            }
         } else if *code == SqlState::CHECK_VIOLATION || *code == SqlState::NOT_NULL_VIOLATION {
-            Error::CheckViolation { constraint, source: err }
+            Error::CheckViolation {
+                constraint,
+                source: err,
+            }
         } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
             if db.message().contains("row-level security") {
-                let table = db.table().map(str::to_owned).or_else(|| quoted_name(db.message()));
+                let table = db
+                    .table()
+                    .map(str::to_owned)
+                    .or_else(|| quoted_name(db.message()));
                 Error::RowSecurity { table, source: err }
             } else {
                 Error::PermissionDenied { source: err }

@@ -35,43 +35,64 @@
 // Lets the derive's `::tenant_model::...` paths resolve inside this crate.
 extern crate self as tenant_model;
 
+mod changes;
 mod column;
 mod column_type;
+mod context;
+mod db;
 mod error;
+mod executor;
+mod filter;
+mod key;
 mod model;
 mod model_sql;
+mod operand;
 mod pg_enum;
+mod query;
 mod record;
 pub mod schema;
+mod scope;
 pub mod sql_text;
 mod tenant;
 mod tenant_id;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tx;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use column::Column;
+pub use changes::Changes;
+pub use column::{AnyColumn, Column};
 pub use column_type::{ColumnType, ScalarColumn, ScalarType, SqlType};
+pub use context::{TenantContext, SUPERUSER_CLAIM, TENANT_CLAIM};
+pub use db::{Db, DEFAULT_POOL_SIZE};
 pub use error::{Error, Result};
+pub use executor::Executor;
+pub use filter::{Filter, JsonText};
+pub use key::Key;
 pub use model::{
     BoxedParam, ColumnDef, DefaultValue, ForeignKeyDef, IndexColumn, IndexDef, LinkDef, Model,
     ModelDef, OnDelete, Param, Scope, SoftDeleteDef, SystemColumn, UniqueDef,
 };
 pub use model_sql::ModelSql;
+pub use operand::{JsonOperand, Operand, TextOperand};
 pub use pg_enum::{EnumDef, PgEnum};
 pub use postgres_types::Json;
+pub use query::{Order, Query};
 pub use record::{Record, SystemColumns};
 pub use schema::Schema;
+pub use scope::{AdminScope, TenantScope};
 pub use tenant::Tenant;
 pub use tenant_id::TenantId;
 pub use tenant_model_derive::{PgEnum, TenantModel};
+pub use tx::Tx;
 
 /// The names most programs need: `use tenant_model::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Column, Error, Json, Model, PgEnum, Record, Schema, Tenant, TenantId, TenantModel,
+        Changes, Column, Db, Error, Executor, Filter, Json, Model, PgEnum, Query, Record, Schema,
+        Tenant, TenantContext, TenantId, TenantModel, Tx,
     };
     pub use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
     pub use uuid::Uuid;

@@ -24,14 +24,28 @@ pub type BoxedParam<'a> = Box<dyn ToSql + Sync + Send + 'a>;
 /// The trait is the bridge between the generated description ([`ModelDef`])
 /// and the runtime: it decodes rows and hands out parameter values, while
 /// every SQL rule lives in the runtime.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tenant-model model",
+    label = "not a model",
+    note = "`references = ...`, `soft_delete(by = ...)` and `link(...)` name structs with `#[derive(TenantModel)]`"
+)]
 pub trait Model: Sized + Send + Sync + 'static {
     /// The static description of the table.
     const DEF: &'static ModelDef;
+
+    /// The primary key's type: the key field's type, or a tuple of them in
+    /// key order for a composite key (`(Uuid, Uuid)`).
+    type Key: crate::key::Key + 'static;
 
     /// Returns [`Self::DEF`]; usable as a function pointer where a model
     /// refers to another one (or to itself) without a const cycle.
     fn def() -> &'static ModelDef {
         Self::DEF
+    }
+
+    /// A query on this model's table: `User::query().filter(...)`.
+    fn query() -> crate::query::Query<Self> {
+        crate::query::Query::new()
     }
 
     /// The SQL text for this model, built once per process from [`Self::DEF`].
@@ -187,8 +201,8 @@ pub struct UniqueDef {
     pub predicate: Option<&'static str>,
 }
 
-/// A secondary index. On tenant models it leads with `tenant_id` unless
-/// `tenant_prefix = false`.
+/// A secondary index. On tenant models a btree index leads with
+/// `tenant_id` unless `tenant_prefix = false` (other methods cannot).
 #[derive(Debug)]
 pub struct IndexDef {
     /// Explicit index name; otherwise `idx_<table>_<columns>`.

@@ -1,6 +1,13 @@
 //! The SQL text of one model, built once per process from its [`ModelDef`].
+//!
+//! Every statement exists in two forms: *scoped*, which filters
+//! `tenant_id = $1` itself (defence in depth: the query is correct even
+//! where RLS is off), used in tenant transactions on tenant tables; and
+//! *unscoped*, used on global tables, on `tenants`, and in the admin scope.
 
-use crate::model::{ModelDef, SystemColumn};
+use crate::column_type::SqlType;
+use crate::model::{ModelDef, Scope, SystemColumn};
+use crate::schema::type_sql;
 use crate::sql_text::{ident, ident_list};
 
 /// The statements and column layout the runtime uses for one model.
@@ -14,8 +21,36 @@ pub struct ModelSql {
     /// The select list: the struct's fields in order, then the system
     /// columns the struct does not declare.
     pub select_list: String,
-    /// Where each system column sits in the select list.
+    /// Statements filtering by the tenant context (`tenant_id = $1`).
+    pub scoped: Statements,
+    /// Statements without a tenant filter (global tables, `tenants`, admin).
+    pub unscoped: Statements,
+    /// Whether [`Statements::insert_many`] can use `unnest` (no array columns).
+    pub bulk_unnest: bool,
     system_positions: [Option<usize>; 6],
+}
+
+/// The static statements of one model, in one of its two forms.
+#[derive(Debug)]
+pub struct Statements {
+    /// Number of the first key parameter (`$1` unscoped, `$2` scoped).
+    pub first_key_param: usize,
+    /// `WHERE` clause selecting one row by key (tenant filter included when scoped).
+    pub key_where: String,
+    /// `INSERT ... VALUES (...) RETURNING ...` (scoped: tenant_id = $1).
+    pub insert: String,
+    /// `INSERT ... SELECT ... FROM unnest($2::type[], ...)` (scoped: tenant_id = $1).
+    pub insert_many: String,
+    /// Find a live row by key.
+    pub find: String,
+    /// Find a row by key, soft-deleted or not.
+    pub find_with_deleted: String,
+    /// Soft-delete a live row by key; the last parameter is `deleted_by_id`.
+    pub soft_delete: String,
+    /// Restore a soft-deleted row by key.
+    pub restore: String,
+    /// Hard-delete a row by key.
+    pub delete: String,
 }
 
 impl ModelSql {
@@ -26,9 +61,16 @@ impl ModelSql {
         for (slot, column) in system_positions.iter_mut().zip(SystemColumn::ALL) {
             *slot = columns.iter().position(|c| *c == column.name());
         }
+        let select_list = ident_list(columns.iter().copied());
+        let bulk_unnest = def
+            .writable_fields()
+            .all(|f| matches!(f.sql_type, SqlType::Scalar(_)));
         ModelSql {
             table: ident(def.table).into_owned(),
-            select_list: ident_list(columns.iter().copied()),
+            scoped: Statements::new(def, &select_list, def.scope == Scope::Tenant),
+            unscoped: Statements::new(def, &select_list, false),
+            select_list,
+            bulk_unnest,
             system_positions,
         }
     }
@@ -37,6 +79,99 @@ impl ModelSql {
     pub fn system_position(&self, column: SystemColumn) -> Option<usize> {
         let index = SystemColumn::ALL.iter().position(|c| *c == column)?;
         self.system_positions[index]
+    }
+
+    /// The statements for a transaction that does (`true`) or does not
+    /// carry a tenant context.
+    pub fn statements(&self, scoped: bool) -> &Statements {
+        if scoped {
+            &self.scoped
+        } else {
+            &self.unscoped
+        }
+    }
+}
+
+impl Statements {
+    fn new(def: &'static ModelDef, select_list: &str, scoped: bool) -> Statements {
+        let table = ident(def.table);
+        let first_key_param = if scoped { 2 } else { 1 };
+        let tenant_filter = if scoped { "tenant_id = $1 AND " } else { "" };
+        let key_where = def
+            .primary_key
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} = ${}", ident(c), first_key_param + i))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let key_where = format!("{tenant_filter}{key_where}");
+        let live = if def.soft_delete.is_some() {
+            " AND NOT is_deleted"
+        } else {
+            ""
+        };
+
+        let writable: Vec<_> = def.writable_fields().collect();
+        let tenant_column = if scoped {
+            vec!["tenant_id"]
+        } else {
+            Vec::new()
+        };
+        let insert_columns = ident_list(
+            tenant_column
+                .iter()
+                .copied()
+                .chain(writable.iter().map(|f| f.name)),
+        );
+        let values = (1..=tenant_column.len() + writable.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let insert = format!(
+            "INSERT INTO {table} ({insert_columns}) VALUES ({values}) RETURNING {select_list}"
+        );
+        let arrays = writable
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                format!(
+                    "${}::{}[]",
+                    tenant_column.len() + i + 1,
+                    type_sql(f.sql_type, f.max_length)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let insert_many = format!(
+            "INSERT INTO {table} ({insert_columns}) SELECT {}* FROM unnest({arrays})",
+            if scoped { "$1::uuid, " } else { "" }
+        );
+        let next = first_key_param + def.primary_key.len();
+        let (soft_delete, restore) = if def.soft_delete.is_some() {
+            (
+                format!(
+                    "UPDATE {table} SET is_deleted = true, deleted_at = now(), deleted_by_id = ${next} \
+                     WHERE {key_where} AND NOT is_deleted RETURNING {select_list}"
+                ),
+                format!(
+                    "UPDATE {table} SET is_deleted = false, deleted_at = NULL, deleted_by_id = NULL \
+                     WHERE {key_where} AND is_deleted RETURNING {select_list}"
+                ),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        Statements {
+            first_key_param,
+            insert,
+            insert_many,
+            find: format!("SELECT {select_list} FROM {table} WHERE {key_where}{live}"),
+            find_with_deleted: format!("SELECT {select_list} FROM {table} WHERE {key_where}"),
+            soft_delete,
+            restore,
+            delete: format!("DELETE FROM {table} WHERE {key_where}"),
+            key_where,
+        }
     }
 }
 

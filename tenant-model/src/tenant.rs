@@ -9,9 +9,7 @@ use uuid::Uuid;
 use crate::column::Column;
 use crate::column_type::{ColumnType, SqlType};
 use crate::error::Error;
-use crate::model::{
-    BoxedParam, ColumnDef, DefaultValue, Model, ModelDef, Param, Scope, UniqueDef,
-};
+use crate::model::{BoxedParam, ColumnDef, DefaultValue, Model, ModelDef, Param, Scope, UniqueDef};
 use crate::model_sql::ModelSql;
 use crate::record::decode;
 
@@ -75,6 +73,8 @@ const fn field(
 }
 
 impl Model for Tenant {
+    type Key = Uuid;
+
     const DEF: &'static ModelDef = &ModelDef {
         rust_name: "Tenant",
         table: "tenants",

@@ -75,7 +75,10 @@ impl ToSql for TenantId {
 }
 
 impl<'a> FromSql<'a> for TenantId {
-    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         Uuid::from_sql(ty, raw).map(TenantId)
     }
 

@@ -19,8 +19,14 @@ async fn rows_of_one_tenant_are_invisible_to_another() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(emails, ["bob@globex.test"]);
-    let by_id = tx.query("SELECT 1 FROM users WHERE id = $1", &[&seed.user_a]).await.unwrap();
-    assert!(by_id.is_empty(), "tenant B must not find tenant A's user by id");
+    let by_id = tx
+        .query("SELECT 1 FROM users WHERE id = $1", &[&seed.user_a])
+        .await
+        .unwrap();
+    assert!(
+        by_id.is_empty(),
+        "tenant B must not find tenant A's user by id"
+    );
     tx.commit().await.unwrap();
 }
 
@@ -42,15 +48,27 @@ async fn writes_into_another_tenant_are_rejected() {
 
     let tx = in_tenant(&mut app, seed.tenant_b).await;
     let updated = tx
-        .execute("UPDATE users SET full_name = 'pwned' WHERE id = $1", &[&seed.user_a])
+        .execute(
+            "UPDATE users SET full_name = 'pwned' WHERE id = $1",
+            &[&seed.user_a],
+        )
         .await
         .unwrap();
-    assert_eq!(updated, 0, "another tenant's row is not even visible to UPDATE");
-    let deleted = tx.execute("DELETE FROM users WHERE id = $1", &[&seed.user_a]).await.unwrap();
+    assert_eq!(
+        updated, 0,
+        "another tenant's row is not even visible to UPDATE"
+    );
+    let deleted = tx
+        .execute("DELETE FROM users WHERE id = $1", &[&seed.user_a])
+        .await
+        .unwrap();
     assert_eq!(deleted, 0);
     // Moving one's own row into another tenant is rejected too.
     let err = tx
-        .execute("UPDATE users SET tenant_id = $1 WHERE id = $2", &[&seed.tenant_a, &seed.user_b])
+        .execute(
+            "UPDATE users SET tenant_id = $1 WHERE id = $2",
+            &[&seed.tenant_a, &seed.user_b],
+        )
         .await
         .expect_err("move a row to another tenant");
     assert_eq!(sqlstate(&err), "42501", "{err}");
@@ -106,7 +124,11 @@ async fn a_foreign_key_cannot_point_into_another_tenant() {
         )
         .await
         .expect_err("team of tenant B under tenant A's organization");
-    assert_eq!(sqlstate(&err), "23503", "the composite foreign key rejects it: {err}");
+    assert_eq!(
+        sqlstate(&err),
+        "23503",
+        "the composite foreign key rejects it: {err}"
+    );
     drop(tx);
 
     // Even the superuser, who bypasses RLS, cannot create such a row.
@@ -160,12 +182,18 @@ async fn a_tenant_sees_and_changes_only_its_own_tenants_row() {
     assert_eq!(slugs, ["globex"], "a tenant lists only itself");
 
     let renamed = tx
-        .execute("UPDATE tenants SET name = 'Pwned' WHERE id = $1", &[&seed.tenant_a])
+        .execute(
+            "UPDATE tenants SET name = 'Pwned' WHERE id = $1",
+            &[&seed.tenant_a],
+        )
         .await
         .unwrap();
     assert_eq!(renamed, 0, "another tenant's row is not visible to UPDATE");
     let own = tx
-        .execute("UPDATE tenants SET name = 'Globex Corp' WHERE id = $1", &[&seed.tenant_b])
+        .execute(
+            "UPDATE tenants SET name = 'Globex Corp' WHERE id = $1",
+            &[&seed.tenant_b],
+        )
         .await
         .unwrap();
     assert_eq!(own, 1, "a tenant renames itself");
@@ -173,7 +201,10 @@ async fn a_tenant_sees_and_changes_only_its_own_tenants_row() {
 
     for (what, sql) in [
         ("delete another tenant", "DELETE FROM tenants WHERE id = $1"),
-        ("switch another tenant off", "UPDATE tenants SET is_active = false WHERE id = $1"),
+        (
+            "switch another tenant off",
+            "UPDATE tenants SET is_active = false WHERE id = $1",
+        ),
     ] {
         let tx = in_tenant(&mut app, seed.tenant_b).await;
         let err = tx.execute(sql, &[&seed.tenant_a]).await.expect_err(what);
@@ -188,7 +219,10 @@ async fn a_tenant_sees_and_changes_only_its_own_tenants_row() {
     drop(tx);
     let tx = in_tenant(&mut app, seed.tenant_b).await;
     let err = tx
-        .execute("INSERT INTO tenants (name, slug) VALUES ('New', 'new')", &[])
+        .execute(
+            "INSERT INTO tenants (name, slug) VALUES ('New', 'new')",
+            &[],
+        )
         .await
         .expect_err("creating tenants is admin work");
     assert_eq!(sqlstate(&err), "42501", "{err}");
@@ -228,7 +262,10 @@ async fn email_is_unique_per_tenant_not_globally() {
         .await
         .expect_err("duplicate email within a tenant");
     assert_eq!(sqlstate(&err), "23505");
-    assert_eq!(err.as_db_error().and_then(|e| e.constraint()), Some("uq_tenant_email"));
+    assert_eq!(
+        err.as_db_error().and_then(|e| e.constraint()),
+        Some("uq_tenant_email")
+    );
 }
 
 #[tokio::test]
@@ -238,11 +275,20 @@ async fn a_connection_that_ran_an_admin_transaction_serves_the_next_tenant() {
     // The admin role's connection: an audited cross-tenant transaction...
     let mut admin = seed.db.admin().await.unwrap();
     let tx = admin.transaction().await.unwrap();
-    tx.execute("SELECT set_config('app.is_superuser', 'on', true)", &[]).await.unwrap();
-    tx.execute("SELECT set_config('app.tenant_id', $1, true)", &[&seed.tenant_a.to_string()])
+    tx.execute("SELECT set_config('app.is_superuser', 'on', true)", &[])
         .await
         .unwrap();
-    let all: i64 = tx.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
+    tx.execute(
+        "SELECT set_config('app.tenant_id', $1, true)",
+        &[&seed.tenant_a.to_string()],
+    )
+    .await
+    .unwrap();
+    let all: i64 = tx
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(all, 2, "the admin policy shows every tenant's rows");
     tx.commit().await.unwrap();
 
@@ -254,11 +300,22 @@ async fn a_connection_that_ran_an_admin_transaction_serves_the_next_tenant() {
         .unwrap()
         .get(0);
     assert_eq!(setting, "", "a local set_config reverts to '' after commit");
-    let visible: i64 = admin.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
+    let visible: i64 = admin
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(visible, 0, "no context and no admin flag: nothing visible");
     let tx = in_tenant(&mut admin, seed.tenant_b).await;
-    let visible: i64 = tx.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
-    assert_eq!(visible, 1, "the next tenant transaction sees its own rows only");
+    let visible: i64 = tx
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        visible, 1,
+        "the next tenant transaction sees its own rows only"
+    );
     tx.commit().await.unwrap();
 
     // The same on the application role's connection.
@@ -266,10 +323,18 @@ async fn a_connection_that_ran_an_admin_transaction_serves_the_next_tenant() {
     let tx = in_tenant(&mut app, seed.tenant_a).await;
     tx.query("SELECT 1 FROM users", &[]).await.unwrap();
     tx.commit().await.unwrap();
-    let visible: i64 = app.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
+    let visible: i64 = app
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(visible, 0);
     let tx = in_tenant(&mut app, seed.tenant_b).await;
-    let visible: i64 = tx.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
+    let visible: i64 = tx
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(visible, 1);
 }
 
@@ -279,21 +344,44 @@ async fn the_application_role_cannot_forge_admin_access() {
     let mut app = seed.db.app().await.unwrap();
 
     let tx = app.transaction().await.unwrap();
-    tx.execute("SELECT set_config('app.is_superuser', 'on', true)", &[]).await.unwrap();
-    let visible: i64 = tx.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
-    assert_eq!(visible, 0, "the admin policy applies only to the admin role");
-    let tenants: i64 = tx.query_one("SELECT count(*) FROM tenants", &[]).await.unwrap().get(0);
+    tx.execute("SELECT set_config('app.is_superuser', 'on', true)", &[])
+        .await
+        .unwrap();
+    let visible: i64 = tx
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        visible, 0,
+        "the admin policy applies only to the admin role"
+    );
+    let tenants: i64 = tx
+        .query_one("SELECT count(*) FROM tenants", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(tenants, 0);
     drop(tx);
 
     // Session-level, too.
-    app.batch_execute("SET app.is_superuser = 'on'").await.unwrap();
-    let visible: i64 = app.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
+    app.batch_execute("SET app.is_superuser = 'on'")
+        .await
+        .unwrap();
+    let visible: i64 = app
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(visible, 0);
 
     // And the admin role without the flag sees nothing cross-tenant either.
     let admin = seed.db.admin().await.unwrap();
-    let visible: i64 = admin.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
+    let visible: i64 = admin
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(visible, 0, "admin access needs the per-transaction flag");
 }
 
@@ -303,7 +391,10 @@ async fn updated_at_moves_on_every_update_even_from_raw_sql() {
     let mut app = seed.db.app().await.unwrap();
     let tx = in_tenant(&mut app, seed.tenant_a).await;
     let before = tx
-        .query_one("SELECT created_at, updated_at FROM users WHERE id = $1", &[&seed.user_a])
+        .query_one(
+            "SELECT created_at, updated_at FROM users WHERE id = $1",
+            &[&seed.user_a],
+        )
         .await
         .unwrap();
     let row = tx
@@ -314,7 +405,15 @@ async fn updated_at_moves_on_every_update_even_from_raw_sql() {
         )
         .await
         .unwrap();
-    let (created, updated): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = (row.get(0), row.get(1));
-    assert_eq!(created, before.get::<_, chrono::DateTime<chrono::Utc>>(0), "created_at cannot be rewritten");
-    assert!(updated > before.get::<_, chrono::DateTime<chrono::Utc>>(1), "updated_at moved forward");
+    let (created, updated): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
+        (row.get(0), row.get(1));
+    assert_eq!(
+        created,
+        before.get::<_, chrono::DateTime<chrono::Utc>>(0),
+        "created_at cannot be rewritten"
+    );
+    assert!(
+        updated > before.get::<_, chrono::DateTime<chrono::Utc>>(1),
+        "updated_at moved forward"
+    );
 }

@@ -2,10 +2,15 @@
 //! (see `tenant_model::testing`). Isolation is always checked through the
 //! application role: superusers and table owners bypass row-level security.
 
+#![allow(unreachable_pub)]
 #[path = "../../examples/saas/models.rs"]
 #[allow(dead_code)]
 mod models;
 
+mod context_leak;
+mod crud;
+mod extra;
 mod isolation;
+mod query;
 mod schema;
 mod support;

@@ -19,7 +19,8 @@ fn ddl_matches_snapshot() {
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, &sql).expect("write snapshot");
     }
-    let expected = std::fs::read_to_string(&path).expect("snapshot exists (UPDATE_SNAPSHOTS=1 creates it)");
+    let expected =
+        std::fs::read_to_string(&path).expect("snapshot exists (UPDATE_SNAPSHOTS=1 creates it)");
     assert!(
         sql == expected,
         "emitted DDL differs from tests/snapshots/saas_schema.sql; run with UPDATE_SNAPSHOTS=1 and review the diff"
@@ -40,21 +41,44 @@ fn ddl_does_not_depend_on_model_order() {
 
 #[test]
 fn adding_a_model_adds_what_it_references() {
-    let tables: Vec<&str> = Schema::new().model::<UserTeamLink>().tables().iter().map(|t| t.name).collect();
-    assert_eq!(tables, ["tenants", "organizations", "users", "teams", "user_team_links"]);
+    let tables: Vec<&str> = Schema::new()
+        .model::<UserTeamLink>()
+        .tables()
+        .iter()
+        .map(|t| t.name)
+        .collect();
+    // Each table after those it references; ties in name order.
+    assert_eq!(
+        tables,
+        [
+            "tenants",
+            "organizations",
+            "teams",
+            "users",
+            "user_team_links"
+        ]
+    );
 }
 
 #[test]
 fn ddl_never_uses_session_level_settings() {
     let sql = models::schema().create_sql();
-    assert!(!sql.contains("SET app."), "no session-level SET of the context");
-    assert!(!sql.contains("current_setting('app.tenant_id')"), "settings are read with missing_ok");
+    assert!(
+        !sql.contains("SET app."),
+        "no session-level SET of the context"
+    );
+    assert!(
+        !sql.contains("current_setting('app.tenant_id')"),
+        "settings are read with missing_ok"
+    );
     assert!(sql.contains("NULLIF(current_setting('app.tenant_id', true), '')::uuid"));
 }
 
 #[tokio::test]
 async fn ddl_applies_and_app_role_is_neither_superuser_nor_owner() {
-    let db = tenant_model::testing::TestDb::new(&models::schema()).await.expect("test database");
+    let db = tenant_model::testing::TestDb::new(&models::schema())
+        .await
+        .expect("test database");
     let app = db.app().await.expect("app connection");
     let row = app
         .query_one(
@@ -82,6 +106,18 @@ async fn ddl_applies_and_app_role_is_neither_superuser_nor_owner() {
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
     let names: Vec<&str> = forced.iter().map(|(n, ..)| n.as_str()).collect();
-    assert_eq!(names, ["organizations", "teams", "tenants", "user_team_links", "users"]);
-    assert!(forced.iter().all(|(_, rls, force)| *rls && *force), "ENABLE and FORCE RLS on every table: {forced:?}");
+    assert_eq!(
+        names,
+        [
+            "organizations",
+            "teams",
+            "tenants",
+            "user_team_links",
+            "users"
+        ]
+    );
+    assert!(
+        forced.iter().all(|(_, rls, force)| *rls && *force),
+        "ENABLE and FORCE RLS on every table: {forced:?}"
+    );
 }

@@ -15,11 +15,20 @@ pub struct Seed {
     pub user_b: Uuid,
 }
 
-/// A fresh database with the SaaS schema and two seeded tenants.
+/// A fresh database with the SaaS schema (plus the tests' own models) and
+/// two seeded tenants.
 pub async fn seeded() -> Seed {
-    let db = TestDb::new(&models::schema()).await.expect("test database");
+    let schema = models::schema()
+        .model::<crate::extra::Note>()
+        .model::<crate::extra::Plan>();
+    let db = TestDb::new(&schema).await.expect("test database");
     let admin = db.superuser().await.expect("superuser connection");
-    let (tenant_a, tenant_b, user_a, user_b) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let (tenant_a, tenant_b, user_a, user_b) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
     admin
         .execute(
             "INSERT INTO tenants (id, name, slug) VALUES ($1, 'Acme', 'acme'), ($2, 'Globex', 'globex')",
@@ -35,19 +44,49 @@ pub async fn seeded() -> Seed {
         )
         .await
         .expect("seed users");
-    Seed { db, tenant_a, tenant_b, user_a, user_b }
+    Seed {
+        db,
+        tenant_a,
+        tenant_b,
+        user_a,
+        user_b,
+    }
 }
 
 /// Opens a transaction carrying `tenant` as its (local) tenant context.
 pub async fn in_tenant(client: &mut Client, tenant: Uuid) -> Transaction<'_> {
     let tx = client.transaction().await.expect("begin");
-    tx.execute("SELECT set_config('app.tenant_id', $1, true)", &[&tenant.to_string()])
-        .await
-        .expect("set tenant context");
+    tx.execute(
+        "SELECT set_config('app.tenant_id', $1, true)",
+        &[&tenant.to_string()],
+    )
+    .await
+    .expect("set tenant context");
     tx
 }
 
 /// The SQLSTATE of a failed statement.
 pub fn sqlstate(err: &tokio_postgres::Error) -> &str {
     err.code().map_or("(no sqlstate)", |c| c.code())
+}
+
+/// A `Db` over the test database: the tenant pool connects as the
+/// application role (neither superuser nor owner), the admin pool as the
+/// admin role.
+pub fn app_db(db: &TestDb, pool_size: usize) -> tenant_model::Db {
+    tenant_model::Db::from_pool(db.app_pool(pool_size)).with_admin(db.admin_pool(2))
+}
+
+/// A new user value for the SaaS model.
+pub fn user(email: &str) -> models::User {
+    models::User {
+        id: Uuid::now_v7(),
+        email: email.to_owned(),
+        full_name: email.split('@').next().unwrap_or(email).to_owned(),
+        hashed_password: None,
+        is_active: true,
+        is_superuser: false,
+        metadata: serde_json::json!({}),
+        preferences: serde_json::json!({"theme": "light", "language": "en"}),
+    }
 }

@@ -21,6 +21,7 @@ use crate::sql_text::{ident, literal};
 use crate::tenant::Tenant;
 
 pub use security::{ADMIN_SETTING, TENANT_SETTING};
+pub(crate) use table::type_sql;
 pub use table::{Constraint, ConstraintKind, Index, Table, TableColumn};
 
 /// The default name of the application role the DDL grants to.
@@ -57,12 +58,16 @@ impl Schema {
 
     /// Adds model `M` (and, recursively, the models it references).
     pub fn model<M: Model>(self) -> Schema {
-        self.add(M::DEF)
+        self.add_def(M::DEF)
     }
 
     /// Adds a model by its description.
-    pub fn add(mut self, def: &'static ModelDef) -> Schema {
-        if self.models.iter().any(|m| std::ptr::eq(*m, def) || m.table == def.table) {
+    pub fn add_def(mut self, def: &'static ModelDef) -> Schema {
+        if self
+            .models
+            .iter()
+            .any(|m| std::ptr::eq(*m, def) || m.table == def.table)
+        {
             return self;
         }
         self.models.push(def);
@@ -73,7 +78,7 @@ impl Schema {
             .chain(def.soft_delete.iter().filter_map(|s| s.by.map(|by| by())))
             .chain(def.link.iter().flat_map(|l| [(l.left)(), (l.right)()]))
             .collect();
-        targets.into_iter().fold(self, Schema::add)
+        targets.into_iter().fold(self, Schema::add_def)
     }
 
     /// Sets the application role the DDL grants to (default `tenant_model_app`).
@@ -105,7 +110,11 @@ impl Schema {
 
     /// The tables, in creation order (a table after those it references).
     pub fn tables(&self) -> Vec<Table> {
-        order::order(&self.models).tables.into_iter().map(Table::new).collect()
+        order::order(&self.models)
+            .tables
+            .into_iter()
+            .map(Table::new)
+            .collect()
     }
 
     /// The enums the tables use, in order of first use.
@@ -144,7 +153,11 @@ impl Schema {
         sql += security::functions_sql();
         for def in &enums {
             let labels: Vec<String> = def.labels.iter().map(|l| literal(l)).collect();
-            sql += &format!("\nCREATE TYPE {} AS ENUM ({});\n", ident(def.name), labels.join(", "));
+            sql += &format!(
+                "\nCREATE TYPE {} AS ENUM ({});\n",
+                ident(def.name),
+                labels.join(", ")
+            );
         }
         let mut deferred = String::new();
         for (i, table) in tables.iter().enumerate() {

@@ -17,7 +17,11 @@ pub(crate) fn references(def: &ModelDef) -> BTreeSet<&'static str> {
     def.foreign_keys
         .iter()
         .map(|fk| (fk.target)().table)
-        .chain(def.soft_delete.iter().filter_map(|s| s.by.map(|by| by().table)))
+        .chain(
+            def.soft_delete
+                .iter()
+                .filter_map(|s| s.by.map(|by| by().table)),
+        )
         .chain(def.scope.eq(&Scope::Tenant).then_some("tenants"))
         .filter(|t| *t != def.table)
         .collect()

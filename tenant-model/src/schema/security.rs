@@ -40,7 +40,10 @@ pub(crate) fn roles_sql(app: &str, admin: &str) -> String {
     format!(
         "{}\n{}",
         create(app, "The application role: tenant isolation applies to it."),
-        create(admin, "The admin role: the only role the cross-tenant policies apply to.")
+        create(
+            admin,
+            "The admin role: the only role the cross-tenant policies apply to."
+        )
     )
 }
 
@@ -75,7 +78,9 @@ pub(crate) fn table_security_sql(table: &Table, app: &str, admin: &str) -> Strin
                 policy("tenant_isolation")
             );
             sql += &admin_policy;
-            sql += &format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {name} TO {app_role}, {admin_role};\n");
+            sql += &format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON {name} TO {app_role}, {admin_role};\n"
+            );
         }
         Scope::Root => {
             // A tenant reads and renames its own row; creating, listing and

@@ -121,14 +121,22 @@ impl Table {
         if self.scope == Scope::Tenant {
             // Composite foreign keys from other tenant tables point here:
             // a row can only reference a row of its own tenant.
-            let columns: Vec<_> = self.tenant_prefix().into_iter().chain(def.primary_key.iter().copied()).collect();
+            let columns: Vec<_> = self
+                .tenant_prefix()
+                .into_iter()
+                .chain(def.primary_key.iter().copied())
+                .collect();
             self.constraints.push(Constraint {
                 name: names::join(&[&[table], columns.as_slice(), &["key"]].concat()),
                 kind: ConstraintKind::Unique(columns),
             });
         }
         for unique in def.uniques {
-            let columns: Vec<_> = self.tenant_prefix().into_iter().chain(unique.columns.iter().copied()).collect();
+            let columns: Vec<_> = self
+                .tenant_prefix()
+                .into_iter()
+                .chain(unique.columns.iter().copied())
+                .collect();
             let name = unique.name.map_or_else(
                 || names::join(&[&[table], columns.as_slice(), &["key"]].concat()),
                 str::to_owned,
@@ -161,10 +169,15 @@ impl Table {
                 },
             });
         }
-        let deleted_by = def.soft_delete.as_ref().and_then(|s| s.by).map(|by| {
-            (SystemColumn::DeletedById.name(), by, OnDelete::SetNull)
-        });
-        let declared = def.foreign_keys.iter().map(|fk| (fk.column, fk.target, fk.on_delete));
+        let deleted_by = def
+            .soft_delete
+            .as_ref()
+            .and_then(|s| s.by)
+            .map(|by| (SystemColumn::DeletedById.name(), by, OnDelete::SetNull));
+        let declared = def
+            .foreign_keys
+            .iter()
+            .map(|fk| (fk.column, fk.target, fk.on_delete));
         for (column, target, on_delete) in declared.chain(deleted_by) {
             let target = target();
             let key = target.single_key().unwrap_or("id");
@@ -198,7 +211,15 @@ impl Table {
 
     fn add_indexes(&mut self, def: &ModelDef) {
         for index in def.indexes {
-            let prefix = if index.tenant_prefix { self.tenant_prefix() } else { Vec::new() };
+            // Only btree indexes can lead with tenant_id (uuid has no GIN or
+            // GiST operator class); the planner combines the others with
+            // the tenant key's index.
+            let btree = matches!(index.method, None | Some("btree"));
+            let prefix = if index.tenant_prefix && btree {
+                self.tenant_prefix()
+            } else {
+                Vec::new()
+            };
             let keys: Vec<String> = prefix
                 .iter()
                 .map(|c| ident(c).into_owned())
@@ -210,6 +231,19 @@ impl Table {
                     }
                 }))
                 .collect();
+            // An index on exactly the columns of a unique key or the
+            // primary key would only duplicate the key's own index.
+            let plain = index.predicate.is_none()
+                && index.method.is_none()
+                && index.columns.iter().all(|c| !c.desc);
+            let columns: Vec<&str> = prefix
+                .iter()
+                .copied()
+                .chain(index.columns.iter().map(|c| c.name))
+                .collect();
+            if plain && self.has_key_on(&columns) {
+                continue;
+            }
             let name = match index.name {
                 Some(name) => name.to_owned(),
                 None => self.free_index_name(index.columns.iter().map(|c| c.name).collect()),
@@ -251,6 +285,16 @@ impl Table {
                 predicate: nullable.then(|| format!("{} IS NOT NULL", ident(last))),
             });
         }
+    }
+
+    /// Whether the primary key or a unique constraint is on exactly `columns`.
+    fn has_key_on(&self, columns: &[&str]) -> bool {
+        self.constraints.iter().any(|c| match &c.kind {
+            ConstraintKind::PrimaryKey(cols) | ConstraintKind::Unique(cols) => {
+                cols.as_slice() == columns
+            }
+            _ => false,
+        })
     }
 
     /// Whether a key or a full (non-partial) btree index starts with `columns`.
@@ -335,7 +379,10 @@ impl Table {
 
     /// `CREATE INDEX ...;` for every index.
     pub fn indexes_sql(&self) -> String {
-        self.indexes.iter().map(|i| index_sql(self.name, i)).collect()
+        self.indexes
+            .iter()
+            .map(|i| index_sql(self.name, i))
+            .collect()
     }
 }
 
@@ -346,7 +393,9 @@ fn points_to(constraint: &Constraint, tables: &[&str]) -> bool {
 /// The body of a constraint, after `CONSTRAINT name`.
 pub(crate) fn constraint_sql(kind: &ConstraintKind) -> String {
     match kind {
-        ConstraintKind::PrimaryKey(cols) => format!("PRIMARY KEY ({})", ident_list(cols.iter().copied())),
+        ConstraintKind::PrimaryKey(cols) => {
+            format!("PRIMARY KEY ({})", ident_list(cols.iter().copied()))
+        }
         ConstraintKind::Unique(cols) => format!("UNIQUE ({})", ident_list(cols.iter().copied())),
         ConstraintKind::ForeignKey {
             columns,
@@ -371,9 +420,16 @@ pub(crate) fn index_sql(table: &str, index: &Index) -> String {
         if index.unique { "UNIQUE " } else { "" },
         ident(&index.name),
         ident(table),
-        index.method.map(|m| format!(" USING {m}")).unwrap_or_default(),
+        index
+            .method
+            .map(|m| format!(" USING {m}"))
+            .unwrap_or_default(),
         index.keys.join(", "),
-        index.predicate.as_ref().map(|p| format!(" WHERE {p}")).unwrap_or_default(),
+        index
+            .predicate
+            .as_ref()
+            .map(|p| format!(" WHERE {p}"))
+            .unwrap_or_default(),
     )
 }
 

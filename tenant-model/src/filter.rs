@@ -1,0 +1,344 @@
+//! Typed filters: `User::EMAIL.eq("ann@acme.test")`,
+//! `User::PREFERENCES.get_text("theme").eq("dark")`, `and`/`or`/`not`.
+//!
+//! Every value is a bound parameter; a filter never formats a value into
+//! SQL text.
+
+use std::marker::PhantomData;
+
+use crate::column::Column;
+use crate::model::{BoxedParam, Param};
+use crate::operand::{JsonOperand, Operand, TextOperand};
+use crate::sql_text::ident;
+
+/// A condition on rows of model `M`.
+pub struct Filter<M> {
+    node: Node,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> std::fmt::Debug for Filter<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut params = Params::new(1);
+        f.write_str(&self.node.render(&mut params))
+    }
+}
+
+/// The left side of a comparison.
+enum Lhs {
+    Column(&'static str),
+    /// `column ->> key`: a JSON object member as text.
+    JsonText(&'static str, String),
+}
+
+enum Node {
+    Compare(Lhs, &'static str, BoxedParam<'static>),
+    Any(Lhs, BoxedParam<'static>),
+    Null(Lhs, bool),
+    Like(Lhs, &'static str, String),
+    JsonContains(&'static str, BoxedParam<'static>),
+    JsonHasKey(&'static str, String),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    Sql(String, Vec<BoxedParam<'static>>),
+}
+
+/// Parameters collected while rendering, numbered from a starting point.
+pub(crate) struct Params<'a> {
+    next: usize,
+    values: Vec<Param<'a>>,
+}
+
+impl<'a> Params<'a> {
+    pub(crate) fn new(first: usize) -> Self {
+        Params {
+            next: first,
+            values: Vec::new(),
+        }
+    }
+
+    /// Adds a value and returns its placeholder.
+    pub(crate) fn push(&mut self, value: Param<'a>) -> String {
+        self.values.push(value);
+        self.next += 1;
+        format!("${}", self.next - 1)
+    }
+
+    pub(crate) fn into_values(self) -> Vec<Param<'a>> {
+        self.values
+    }
+}
+
+impl Lhs {
+    fn render<'a>(&'a self, params: &mut Params<'a>) -> String {
+        match self {
+            Lhs::Column(c) => ident(c).into_owned(),
+            Lhs::JsonText(c, key) => format!("({} ->> {})", ident(c), params.push(key)),
+        }
+    }
+}
+
+impl Node {
+    fn render<'a>(&'a self, params: &mut Params<'a>) -> String {
+        match self {
+            Node::Compare(lhs, op, value) => {
+                let lhs = lhs.render(params);
+                format!("{lhs} {op} {}", params.push(&**value))
+            }
+            Node::Any(lhs, values) => {
+                let lhs = lhs.render(params);
+                format!("{lhs} = ANY({})", params.push(&**values))
+            }
+            Node::Null(lhs, negated) => {
+                format!(
+                    "{} IS {}NULL",
+                    lhs.render(params),
+                    if *negated { "NOT " } else { "" }
+                )
+            }
+            Node::Like(lhs, op, pattern) => {
+                let lhs = lhs.render(params);
+                format!("{lhs} {op} {}", params.push(pattern))
+            }
+            Node::JsonContains(c, value) => format!("{} @> {}", ident(c), params.push(&**value)),
+            Node::JsonHasKey(c, key) => format!("{} ? {}", ident(c), params.push(key)),
+            Node::And(nodes) => join(nodes, " AND ", "true", params),
+            Node::Or(nodes) => join(nodes, " OR ", "false", params),
+            Node::Not(node) => format!("NOT ({})", node.render(params)),
+            Node::Sql(sql, values) => renumber(sql, values, params),
+        }
+    }
+}
+
+fn join<'a>(nodes: &'a [Node], op: &str, empty: &str, params: &mut Params<'a>) -> String {
+    match nodes {
+        [] => empty.to_owned(),
+        [one] => one.render(params),
+        many => {
+            let parts: Vec<String> = many
+                .iter()
+                .map(|n| format!("({})", n.render(params)))
+                .collect();
+            parts.join(op)
+        }
+    }
+}
+
+/// Rewrites `$1, $2, ...` of a raw fragment to the query's numbering.
+fn renumber<'a>(sql: &str, values: &'a [BoxedParam<'static>], params: &mut Params<'a>) -> String {
+    let placeholders: Vec<String> = values.iter().map(|v| params.push(&**v)).collect();
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let digits: String = if c == '$' {
+            sql[i + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect()
+        } else {
+            String::new()
+        };
+        match digits.parse::<usize>() {
+            Ok(n) if (1..=placeholders.len()).contains(&n) => {
+                out.push_str(&placeholders[n - 1]);
+                for _ in 0..digits.len() {
+                    chars.next();
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+impl<M> Filter<M> {
+    fn new(node: Node) -> Self {
+        Filter {
+            node,
+            _model: PhantomData,
+        }
+    }
+
+    /// Both conditions.
+    pub fn and(self, other: Filter<M>) -> Filter<M> {
+        Filter::all([self, other])
+    }
+
+    /// Either condition.
+    pub fn or(self, other: Filter<M>) -> Filter<M> {
+        Filter::any([self, other])
+    }
+
+    /// All of the conditions (`true` when there are none).
+    pub fn all(filters: impl IntoIterator<Item = Filter<M>>) -> Filter<M> {
+        Filter::new(Node::And(filters.into_iter().map(|f| f.node).collect()))
+    }
+
+    /// Any of the conditions (`false` when there are none).
+    pub fn any(filters: impl IntoIterator<Item = Filter<M>>) -> Filter<M> {
+        Filter::new(Node::Or(filters.into_iter().map(|f| f.node).collect()))
+    }
+
+    /// An SQL fragment with its own bound parameters, numbered `$1, $2, ...`
+    /// within the fragment (renumbered in the query). The escape hatch for
+    /// conditions the typed API lacks; never format values into `sql`.
+    ///
+    /// ```
+    /// # use tenant_model::prelude::*;
+    /// # #[derive(TenantModel)]
+    /// # struct User { #[tenant_model(primary_key)] id: Uuid, email: String }
+    /// use tenant_model::Filter;
+    /// let f = Filter::<User>::sql("lower(email) = lower($1)", vec![Box::new("Ann@Acme.test".to_owned())]);
+    /// ```
+    pub fn sql(sql: impl Into<String>, params: Vec<BoxedParam<'static>>) -> Filter<M> {
+        Filter::new(Node::Sql(sql.into(), params))
+    }
+
+    pub(crate) fn render<'a>(&'a self, params: &mut Params<'a>) -> String {
+        self.node.render(params)
+    }
+}
+
+impl<M> std::ops::Not for Filter<M> {
+    type Output = Filter<M>;
+
+    fn not(self) -> Filter<M> {
+        Filter::new(Node::Not(Box::new(self.node)))
+    }
+}
+
+fn compare<M, V: tokio_postgres::types::ToSql + Sync + Send + 'static>(
+    lhs: Lhs,
+    op: &'static str,
+    v: V,
+) -> Filter<M> {
+    Filter::new(Node::Compare(lhs, op, Box::new(v)))
+}
+
+impl<M, T: Operand> Column<M, T> {
+    /// `column = value`
+    pub fn eq(self, value: impl Into<T::Value>) -> Filter<M> {
+        compare(Lhs::Column(self.name()), "=", value.into())
+    }
+
+    /// `column <> value`
+    pub fn ne(self, value: impl Into<T::Value>) -> Filter<M> {
+        compare(Lhs::Column(self.name()), "<>", value.into())
+    }
+
+    /// `column < value`
+    pub fn lt(self, value: impl Into<T::Value>) -> Filter<M> {
+        compare(Lhs::Column(self.name()), "<", value.into())
+    }
+
+    /// `column <= value`
+    pub fn le(self, value: impl Into<T::Value>) -> Filter<M> {
+        compare(Lhs::Column(self.name()), "<=", value.into())
+    }
+
+    /// `column > value`
+    pub fn gt(self, value: impl Into<T::Value>) -> Filter<M> {
+        compare(Lhs::Column(self.name()), ">", value.into())
+    }
+
+    /// `column >= value`
+    pub fn ge(self, value: impl Into<T::Value>) -> Filter<M> {
+        compare(Lhs::Column(self.name()), ">=", value.into())
+    }
+
+    /// `column = ANY($n)`: one of the values (one array parameter).
+    pub fn is_in<V: Into<T::Value>>(self, values: impl IntoIterator<Item = V>) -> Filter<M>
+    where
+        Vec<T::Value>: tokio_postgres::types::ToSql,
+    {
+        let values: Vec<T::Value> = values.into_iter().map(Into::into).collect();
+        Filter::new(Node::Any(Lhs::Column(self.name()), Box::new(values)))
+    }
+
+    /// `column IS NULL`
+    pub fn is_null(self) -> Filter<M> {
+        Filter::new(Node::Null(Lhs::Column(self.name()), false))
+    }
+
+    /// `column IS NOT NULL`
+    pub fn is_not_null(self) -> Filter<M> {
+        Filter::new(Node::Null(Lhs::Column(self.name()), true))
+    }
+}
+
+impl<M, T: TextOperand> Column<M, T> {
+    /// `column LIKE pattern` (case-sensitive; `%` and `_` are wildcards).
+    pub fn like(self, pattern: impl Into<String>) -> Filter<M> {
+        Filter::new(Node::Like(Lhs::Column(self.name()), "LIKE", pattern.into()))
+    }
+
+    /// `column ILIKE pattern` (case-insensitive).
+    pub fn ilike(self, pattern: impl Into<String>) -> Filter<M> {
+        Filter::new(Node::Like(
+            Lhs::Column(self.name()),
+            "ILIKE",
+            pattern.into(),
+        ))
+    }
+}
+
+/// A JSON member as text: `column ->> 'key'` (the key is a bound parameter).
+pub struct JsonText<M> {
+    column: &'static str,
+    key: String,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M, T: JsonOperand> Column<M, T> {
+    /// The member `key` of a JSON object column, as text.
+    pub fn get_text(self, key: impl Into<String>) -> JsonText<M> {
+        JsonText {
+            column: self.name(),
+            key: key.into(),
+            _model: PhantomData,
+        }
+    }
+
+    /// `column @> value`: the JSON contains `value`.
+    pub fn contains(self, value: serde_json::Value) -> Filter<M> {
+        Filter::new(Node::JsonContains(self.name(), Box::new(value)))
+    }
+
+    /// `column ? key`: the JSON object has the key.
+    pub fn has_key(self, key: impl Into<String>) -> Filter<M> {
+        Filter::new(Node::JsonHasKey(self.name(), key.into()))
+    }
+}
+
+impl<M> JsonText<M> {
+    fn lhs(self) -> Lhs {
+        Lhs::JsonText(self.column, self.key)
+    }
+
+    /// `column ->> key = value`
+    pub fn eq(self, value: impl Into<String>) -> Filter<M> {
+        compare(self.lhs(), "=", value.into())
+    }
+
+    /// `column ->> key <> value`
+    pub fn ne(self, value: impl Into<String>) -> Filter<M> {
+        compare(self.lhs(), "<>", value.into())
+    }
+
+    /// `column ->> key LIKE pattern`
+    pub fn like(self, pattern: impl Into<String>) -> Filter<M> {
+        Filter::new(Node::Like(self.lhs(), "LIKE", pattern.into()))
+    }
+
+    /// `column ->> key IS NULL` (the key is missing or null)
+    pub fn is_null(self) -> Filter<M> {
+        Filter::new(Node::Null(self.lhs(), false))
+    }
+
+    /// `column ->> key = ANY($n)`
+    pub fn is_in<V: Into<String>>(self, values: impl IntoIterator<Item = V>) -> Filter<M> {
+        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        Filter::new(Node::Any(self.lhs(), Box::new(values)))
+    }
+}

@@ -1,0 +1,162 @@
+//! Scopes: who statements act for. A [`TenantScope`] acts for one tenant;
+//! an [`AdminScope`] does audited cross-tenant work as the admin role.
+
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+
+use crate::error::Error;
+use crate::tenant_id::TenantId;
+use crate::tx::{Context, Tx};
+
+/// Statements acting for one tenant. Get one with [`crate::Db::tenant`].
+///
+/// Its [`crate::Executor`] methods (`insert`, `find`, `update`, ...) each
+/// run as a whole transaction in one round trip: `BEGIN`, the tenant
+/// context, the statement and `COMMIT` are pipelined. For several
+/// statements in one transaction, use [`TenantScope::begin`] or
+/// [`TenantScope::run`].
+///
+/// ```no_run
+/// # use tenant_model::prelude::*;
+/// # #[derive(TenantModel, Debug)]
+/// # struct Note { #[tenant_model(primary_key)] id: Uuid, title: String }
+/// # async fn f(db: tenant_model::Db, acme: TenantId) -> Result<(), tenant_model::Error> {
+/// use tenant_model::Executor;
+///
+/// let note = db.tenant(acme).insert(Note { id: Uuid::now_v7(), title: "hi".into() }).await?;
+/// let again = db.tenant(acme).find::<Note>(note.id).await?;
+/// assert_eq!(again.tenant_id(), Some(acme));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct TenantScope {
+    pool: Pool,
+    tenant: TenantId,
+    role: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for TenantScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantScope")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TenantScope {
+    pub(crate) fn new(pool: Pool, tenant: TenantId, role: Option<Arc<str>>) -> TenantScope {
+        TenantScope { pool, tenant, role }
+    }
+
+    /// The tenant this scope acts for.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// Takes a connection and returns a transaction for this tenant.
+    /// Nothing is sent until its first statement, which carries `BEGIN`
+    /// and the tenant context with it.
+    pub async fn begin(&self) -> Result<Tx, Error> {
+        let conn = self.pool.get().await?;
+        Ok(Tx::new(
+            conn,
+            Context::Tenant(self.tenant),
+            self.role.clone(),
+        ))
+    }
+
+    /// Runs `work` in one transaction: commits when it returns `Ok`, rolls
+    /// back when it returns `Err` or panics.
+    ///
+    /// ```no_run
+    /// # use tenant_model::prelude::*;
+    /// # async fn f(db: tenant_model::Db, acme: TenantId) -> Result<(), tenant_model::Error> {
+    /// let count = db
+    ///     .tenant(acme)
+    ///     .run(async |tx| {
+    ///         let rows = tx.raw_query("SELECT count(*) FROM users", &[]).await?;
+    ///         Ok::<i64, tenant_model::Error>(rows[0].get(0))
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Tx) -> Result<T, E>,
+        E: From<Error>,
+    {
+        run_in(self.begin().await?, work).await
+    }
+}
+
+/// Commits on `Ok`, rolls back on `Err`; on a panic the `Tx` is dropped
+/// during unwinding, which rolls it back.
+async fn run_in<T, E, F>(mut tx: Tx, work: F) -> Result<T, E>
+where
+    F: AsyncFnOnce(&mut Tx) -> Result<T, E>,
+    E: From<Error>,
+{
+    match work(&mut tx).await {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            // The work's error matters more than a failed rollback, and
+            // dropping the Tx still rolls back (or detaches) the connection.
+            let _ = tx.rollback().await;
+            Err(err)
+        }
+    }
+}
+
+/// Audited cross-tenant work, as the admin role. Get one with
+/// [`crate::Db::admin`].
+///
+/// Its transactions run on the admin pool (a login role that is a member
+/// of the schema's admin role, the only role the cross-tenant policies
+/// apply to) with `app.is_superuser` on and `app.admin_reason` set, for
+/// that transaction only. Each one is logged at INFO on the target
+/// `tenant_model::audit` with the reason.
+#[derive(Clone)]
+pub struct AdminScope {
+    pool: Pool,
+    reason: Arc<str>,
+}
+
+impl std::fmt::Debug for AdminScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminScope")
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminScope {
+    pub(crate) fn new(pool: Pool, reason: Arc<str>) -> AdminScope {
+        AdminScope { pool, reason }
+    }
+
+    /// The reason given for this admin work.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// A cross-tenant transaction; logged with the reason.
+    pub async fn begin(&self) -> Result<Tx, Error> {
+        let conn = self.pool.get().await?;
+        tracing::info!(target: "tenant_model::audit", reason = %self.reason, "admin transaction");
+        Ok(Tx::new(conn, Context::Admin(self.reason.clone()), None))
+    }
+
+    /// Runs `work` in one admin transaction (commit on `Ok`, roll back on
+    /// `Err` or panic).
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Tx) -> Result<T, E>,
+        E: From<Error>,
+    {
+        run_in(self.begin().await?, work).await
+    }
+}

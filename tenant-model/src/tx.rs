@@ -1,0 +1,315 @@
+//! `Tx`: a transaction whose first statement carries the context.
+//!
+//! Nothing is sent when a `Tx` is created. The first statement goes out
+//! pipelined behind `BEGIN` and the `set_config(..., true)` call that sets
+//! the tenant (or admin) context for this transaction only, so the context
+//! costs no extra round trip. Dropping an open `Tx` rolls it back before
+//! its connection returns to the pool; if that is impossible (no runtime)
+//! the connection is detached from the pool and closed instead, so a
+//! pooled connection never carries a transaction or a context to its next
+//! user.
+
+use std::sync::Arc;
+
+use deadpool_postgres::Object;
+use tokio_postgres::{Row, Statement};
+use tracing::Instrument;
+
+use crate::error::Error;
+use crate::model::Param;
+use crate::tenant_id::TenantId;
+
+/// Which context a transaction carries.
+#[derive(Debug, Clone)]
+pub(crate) enum Context {
+    /// Tenant isolation: `app.tenant_id`.
+    Tenant(TenantId),
+    /// Cross-tenant admin work: `app.is_superuser` on, with the reason.
+    Admin(Arc<str>),
+}
+
+/// The statement that sets the context, and its parameters (text values,
+/// always bound, never formatted into SQL).
+pub(crate) struct ContextStatement {
+    sql: &'static str,
+    params: Vec<String>,
+}
+
+impl ContextStatement {
+    pub(crate) fn new(context: &Context, role: Option<&str>) -> ContextStatement {
+        let (sql, mut params) = match (context, role.is_some()) {
+            (Context::Tenant(id), false) => (
+                "SELECT set_config('app.tenant_id', $1, true)",
+                vec![id.to_string()],
+            ),
+            (Context::Tenant(id), true) => (
+                "SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true)",
+                vec![id.to_string()],
+            ),
+            (Context::Admin(reason), false) => (
+                "SELECT set_config('app.is_superuser', 'on', true), set_config('app.admin_reason', $1, true)",
+                vec![reason.to_string()],
+            ),
+            (Context::Admin(reason), true) => (
+                "SELECT set_config('app.is_superuser', 'on', true), set_config('app.admin_reason', $1, true), \
+                 set_config('role', $2, true)",
+                vec![reason.to_string()],
+            ),
+        };
+        params.extend(role.map(str::to_owned));
+        ContextStatement { sql, params }
+    }
+}
+
+/// A transaction bound to a tenant (or, for the admin scope, to an audited
+/// reason). Get one from [`crate::TenantScope::begin`].
+///
+/// Commit with [`Tx::commit`]; [`Tx::rollback`] or dropping it rolls back.
+/// CRUD, queries and raw SQL run on it through the [`crate::Executor`]
+/// methods and [`crate::Query`].
+///
+/// ```no_run
+/// # use tenant_model::prelude::*;
+/// # async fn f(db: tenant_model::Db, acme: TenantId) -> Result<(), tenant_model::Error> {
+/// let mut tx = db.tenant(acme).begin().await?;   // nothing sent yet
+/// let n: i64 = tx.raw_query("SELECT count(*) FROM users", &[]).await?[0].get(0);
+/// tx.commit().await?;
+/// # Ok(()) }
+/// ```
+pub struct Tx {
+    conn: Option<Object>,
+    started: bool,
+    context: Context,
+    role: Option<Arc<str>>,
+    cursors: u32,
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx")
+            .field("started", &self.started)
+            .field("context", &self.context)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a statement returns.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Query,
+    Execute,
+}
+
+enum Output {
+    Rows(Vec<Row>),
+    Count(u64),
+}
+
+/// Executes a framing statement when there is one.
+async fn run_optional(
+    conn: &Object,
+    statement: Option<&Statement>,
+    params: &[Param<'_>],
+) -> Result<(), tokio_postgres::Error> {
+    match statement {
+        Some(statement) => conn.execute(statement, params).await.map(drop),
+        None => Ok(()),
+    }
+}
+
+/// How a statement ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Finish {
+    /// The transaction stays open.
+    Open,
+    /// `COMMIT` is pipelined after the statement (one-statement helpers).
+    Commit,
+}
+
+impl Tx {
+    pub(crate) fn new(conn: Object, context: Context, role: Option<Arc<str>>) -> Tx {
+        Tx {
+            conn: Some(conn),
+            started: false,
+            context,
+            role,
+            cursors: 0,
+        }
+    }
+
+    /// A number for the next cursor of this transaction.
+    pub(crate) fn next_cursor_id(&mut self) -> u32 {
+        self.cursors += 1;
+        self.cursors
+    }
+
+    /// The tenant this transaction acts for (`None` in the admin scope).
+    pub fn tenant_id(&self) -> Option<TenantId> {
+        match &self.context {
+            Context::Tenant(id) => Some(*id),
+            Context::Admin(_) => None,
+        }
+    }
+
+    /// Runs one statement and returns its rows; on the first statement,
+    /// `BEGIN` and the context go out in the same round trip.
+    pub(crate) async fn rows(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        finish: Finish,
+    ) -> Result<Vec<Row>, Error> {
+        match self.send(sql, params, Op::Query, finish).await? {
+            Output::Rows(rows) => Ok(rows),
+            Output::Count(_) => unreachable!("a query returns rows"),
+        }
+    }
+
+    /// Runs one statement and returns the number of rows it affected.
+    pub(crate) async fn count(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        finish: Finish,
+    ) -> Result<u64, Error> {
+        match self.send(sql, params, Op::Execute, finish).await? {
+            Output::Count(n) => Ok(n),
+            Output::Rows(_) => unreachable!("an execute returns a count"),
+        }
+    }
+
+    /// Sends one statement, framed as needed: `BEGIN` and the context
+    /// before it when the transaction has not started, `COMMIT` after it
+    /// for one-statement helpers. All of it goes out at once (tokio-postgres
+    /// pipelines requests polled together; `biased` keeps them in order) and
+    /// the statements are prepared once per connection, so this is one
+    /// round trip.
+    async fn send(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        op: Op,
+        finish: Finish,
+    ) -> Result<Output, Error> {
+        let opening = !self.started;
+        let context = ContextStatement::new(&self.context, self.role.as_deref());
+        let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
+        let statement = conn.prepare_cached(sql).await?;
+        let begin = match opening {
+            true => Some(conn.prepare_cached("BEGIN").await?),
+            false => None,
+        };
+        let set_context = match opening {
+            true => Some(conn.prepare_cached(context.sql).await?),
+            false => None,
+        };
+        let commit = match finish {
+            Finish::Commit => Some(conn.prepare_cached("COMMIT").await?),
+            Finish::Open => None,
+        };
+        // From here on the server may hold an open transaction: if this
+        // future is dropped, `Drop` rolls it back.
+        self.started = true;
+        let context_params: Vec<Param<'_>> =
+            context.params.iter().map(|p| p as Param<'_>).collect();
+        let (begun, context_set, output, committed) = tokio::join!(
+            biased;
+            run_optional(conn, begin.as_ref(), &[]),
+            run_optional(conn, set_context.as_ref(), &context_params),
+            async {
+                match op {
+                    Op::Query => conn.query(&statement, params).await.map(Output::Rows),
+                    Op::Execute => conn.execute(&statement, params).await.map(Output::Count),
+                }
+            },
+            run_optional(conn, commit.as_ref(), &[]),
+        );
+        if commit.is_some() && committed.is_ok() {
+            self.started = false;
+        }
+        begun?;
+        context_set?;
+        let output = output?;
+        committed?;
+        Ok(output)
+    }
+
+    /// Runs raw SQL with bound parameters inside this transaction (the
+    /// context applies: RLS still filters by tenant).
+    pub async fn raw_query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, Error> {
+        let span = tracing::debug_span!("tenant_model.raw", tenant = ?self.tenant_id(), rows = tracing::field::Empty);
+        let rows = self
+            .rows(sql, params, Finish::Open)
+            .instrument(span.clone())
+            .await?;
+        span.record("rows", rows.len());
+        Ok(rows)
+    }
+
+    /// Runs a raw SQL statement with bound parameters inside this
+    /// transaction; returns the number of rows affected.
+    pub async fn raw_execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
+        let span = tracing::debug_span!("tenant_model.raw", tenant = ?self.tenant_id(), rows = tracing::field::Empty);
+        let n = self
+            .count(sql, params, Finish::Open)
+            .instrument(span.clone())
+            .await?;
+        span.record("rows", n);
+        Ok(n)
+    }
+
+    /// Commits. A transaction that sent nothing commits without a round trip.
+    pub async fn commit(mut self) -> Result<(), Error> {
+        self.finish("COMMIT").await
+    }
+
+    /// Rolls back. A transaction that sent nothing needs no round trip.
+    pub async fn rollback(mut self) -> Result<(), Error> {
+        self.finish("ROLLBACK").await
+    }
+
+    async fn finish(&mut self, sql: &str) -> Result<(), Error> {
+        if !self.started {
+            return Ok(());
+        }
+        let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
+        let statement = conn.prepare_cached(sql).await?;
+        conn.execute(&statement, &[]).await?;
+        self.started = false;
+        Ok(())
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if !self.started {
+            return; // nothing open on the server: back to the pool as is
+        }
+        tracing::debug!("rolling back a dropped transaction");
+        let mut guard = Detach(Some(conn));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Some(conn) = guard.0.as_ref() {
+                    if conn.batch_execute("ROLLBACK").await.is_ok() {
+                        // Rolled back: the connection may serve again.
+                        drop(guard.0.take());
+                    }
+                }
+            });
+        }
+        // Without a runtime, or if the task never finishes, `Detach` closes
+        // the connection instead of returning it to the pool.
+    }
+}
+
+/// Holds a connection that must not return to the pool unless taken out.
+struct Detach(Option<Object>);
+
+impl Drop for Detach {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(Object::take(conn));
+        }
+    }
+}

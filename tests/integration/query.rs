@@ -1,0 +1,302 @@
+//! The query builder against real rows, as the app role.
+
+use futures_util::TryStreamExt;
+use tenant_model::Model;
+use tenant_model::{Executor, Filter};
+
+use crate::extra::Note;
+use crate::models::User;
+use crate::support::{app_db, seeded, user};
+
+/// Tenant A with users u0..u9 (u0..u4 inactive, odd ones with a password,
+/// u7 with the dark theme) besides the seeded Ann.
+async fn ten_users() -> (crate::support::Seed, tenant_model::Db) {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 2);
+    let users: Vec<User> = (0..10)
+        .map(|i| {
+            let mut u = user(&format!("u{i}@acme.test"));
+            u.is_active = i >= 5;
+            u.hashed_password = (i % 2 == 1).then(|| format!("hash{i}"));
+            if i == 7 {
+                u.preferences = serde_json::json!({"theme": "dark", "language": "fr"});
+            }
+            u
+        })
+        .collect();
+    db.tenant(seed.tenant_a).insert_many(&users).await.unwrap();
+    (seed, db)
+}
+
+fn emails(rows: &[tenant_model::Record<User>]) -> Vec<&str> {
+    rows.iter().map(|u| u.email.as_str()).collect()
+}
+
+#[tokio::test]
+async fn comparison_filters() {
+    let (seed, db) = ten_users().await;
+    let mut tx = db.tenant(seed.tenant_a).begin().await.unwrap();
+    let by = async |f: Filter<User>, tx: &mut tenant_model::Tx| {
+        let rows = User::query()
+            .filter(f)
+            .order_by(User::EMAIL.asc())
+            .all(tx)
+            .await
+            .unwrap();
+        rows.iter().map(|u| u.email.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        by(User::EMAIL.eq("u3@acme.test"), &mut tx).await,
+        ["u3@acme.test"]
+    );
+    assert_eq!(by(User::EMAIL.ne("ann@acme.test"), &mut tx).await.len(), 10);
+    assert_eq!(
+        by(User::EMAIL.lt("u2@acme.test"), &mut tx).await,
+        ["ann@acme.test", "u0@acme.test", "u1@acme.test"]
+    );
+    assert_eq!(by(User::EMAIL.le("u1@acme.test"), &mut tx).await.len(), 3);
+    assert_eq!(
+        by(User::EMAIL.gt("u8@acme.test"), &mut tx).await,
+        ["u9@acme.test"]
+    );
+    assert_eq!(
+        by(User::EMAIL.ge("u8@acme.test"), &mut tx).await,
+        ["u8@acme.test", "u9@acme.test"]
+    );
+    assert_eq!(
+        by(
+            User::EMAIL.is_in(["u1@acme.test", "u4@acme.test", "nobody@acme.test"]),
+            &mut tx
+        )
+        .await,
+        ["u1@acme.test", "u4@acme.test"]
+    );
+    assert_eq!(by(User::EMAIL.like("u1%"), &mut tx).await, ["u1@acme.test"]);
+    assert_eq!(
+        by(User::EMAIL.ilike("U1%"), &mut tx).await,
+        ["u1@acme.test"]
+    );
+    assert_eq!(by(User::HASHED_PASSWORD.is_null(), &mut tx).await.len(), 6);
+    assert_eq!(
+        by(User::HASHED_PASSWORD.is_not_null(), &mut tx).await.len(),
+        5
+    );
+    assert_eq!(
+        by(User::HASHED_PASSWORD.eq("hash3"), &mut tx).await,
+        ["u3@acme.test"]
+    );
+    let active_with_password = User::IS_ACTIVE
+        .eq(true)
+        .and(User::HASHED_PASSWORD.is_not_null());
+    assert_eq!(
+        by(active_with_password, &mut tx).await,
+        ["u5@acme.test", "u7@acme.test", "u9@acme.test"]
+    );
+    let either = User::EMAIL
+        .eq("u0@acme.test")
+        .or(User::EMAIL.eq("u9@acme.test"));
+    assert_eq!(by(either, &mut tx).await, ["u0@acme.test", "u9@acme.test"]);
+    assert_eq!(by(!User::IS_ACTIVE.eq(true), &mut tx).await.len(), 5);
+    let raw = Filter::sql(
+        "lower(email) = lower($1)",
+        vec![Box::new("U2@ACME.TEST".to_owned())],
+    );
+    assert_eq!(by(raw, &mut tx).await, ["u2@acme.test"]);
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn jsonb_filters() {
+    let (seed, db) = ten_users().await;
+    let scope = || db.tenant(seed.tenant_a);
+    let dark = User::query()
+        .filter(User::PREFERENCES.get_text("theme").eq("dark"))
+        .all(&mut scope())
+        .await
+        .unwrap();
+    assert_eq!(emails(&dark), ["u7@acme.test"]);
+    let fr = User::query()
+        .filter(User::PREFERENCES.contains(serde_json::json!({"language": "fr"})))
+        .count(&mut scope())
+        .await
+        .unwrap();
+    assert_eq!(fr, 1);
+    let with_theme = User::query()
+        .filter(User::PREFERENCES.has_key("theme"))
+        .count(&mut scope())
+        .await
+        .unwrap();
+    assert_eq!(with_theme, 11);
+    let none = User::query()
+        .filter(User::METADATA.get_text("missing").is_null())
+        .count(&mut scope())
+        .await
+        .unwrap();
+    assert_eq!(none, 11);
+}
+
+#[tokio::test]
+async fn order_limit_offset_count_exists() {
+    let (seed, db) = ten_users().await;
+    let scope = || db.tenant(seed.tenant_a);
+    let page = User::query()
+        .filter(User::EMAIL.like("u%"))
+        .order_by(User::EMAIL.desc())
+        .limit(3)
+        .offset(2)
+        .all(&mut scope())
+        .await
+        .unwrap();
+    assert_eq!(
+        emails(&page),
+        ["u7@acme.test", "u6@acme.test", "u5@acme.test"]
+    );
+    assert_eq!(User::query().count(&mut scope()).await.unwrap(), 11);
+    assert!(User::query()
+        .filter(User::EMAIL.eq("u5@acme.test"))
+        .exists(&mut scope())
+        .await
+        .unwrap());
+    assert!(!User::query()
+        .filter(User::EMAIL.eq("bob@globex.test"))
+        .exists(&mut scope())
+        .await
+        .unwrap());
+    let first = User::query()
+        .order_by(User::EMAIL.asc())
+        .first(&mut scope())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.email, "ann@acme.test");
+}
+
+#[tokio::test]
+async fn keyset_pagination_walks_every_row_once() {
+    let (seed, db) = ten_users().await;
+    let mut scope = db.tenant(seed.tenant_a);
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = User::query()
+            .after(User::EMAIL.asc(), cursor.take())
+            .limit(4)
+            .all(&mut scope)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        cursor = Some((last.email.clone(), last.id));
+        seen.extend(page.iter().map(|u| u.email.clone()));
+    }
+    let mut expected: Vec<String> = (0..10).map(|i| format!("u{i}@acme.test")).collect();
+    expected.insert(0, "ann@acme.test".into());
+    assert_eq!(seen, expected);
+
+    // Descending, with ties on the sort column broken by the key.
+    let newest = User::query()
+        .after(User::CREATED_AT.desc(), None)
+        .limit(11)
+        .all(&mut scope)
+        .await
+        .unwrap();
+    let (t, id) = (newest[4].created_at(), newest[4].id);
+    let rest = User::query()
+        .after(User::CREATED_AT.desc(), Some((t, id)))
+        .all(&mut scope)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|u| u.id).collect::<Vec<_>>(),
+        newest[5..].iter().map(|u| u.id).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn an_injection_string_is_just_a_value() {
+    let (seed, db) = ten_users().await;
+    let scope = || db.tenant(seed.tenant_a);
+    for evil in [
+        "' OR '1'='1",
+        "x'; DELETE FROM users; --",
+        "%' OR tenant_id IS NOT NULL --",
+    ] {
+        let rows = User::query()
+            .filter(User::EMAIL.eq(evil))
+            .all(&mut scope())
+            .await
+            .unwrap();
+        assert!(rows.is_empty(), "{evil}");
+        let rows = User::query()
+            .filter(User::EMAIL.like(evil))
+            .all(&mut scope())
+            .await
+            .unwrap();
+        assert!(rows.is_empty(), "{evil}");
+        let rows = User::query()
+            .filter(User::PREFERENCES.get_text(evil).eq(evil))
+            .all(&mut scope())
+            .await
+            .unwrap();
+        assert!(rows.is_empty(), "{evil}");
+    }
+    assert_eq!(
+        User::query().count(&mut scope()).await.unwrap(),
+        11,
+        "nothing was deleted"
+    );
+}
+
+#[tokio::test]
+async fn streaming_reads_in_batches_inside_the_transaction() {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 2);
+    let notes: Vec<Note> = (0..2_500).map(|i| Note::new(&format!("n{i:05}"))).collect();
+    db.tenant(seed.tenant_a).insert_many(&notes).await.unwrap();
+    db.tenant(seed.tenant_b)
+        .insert_many(
+            &notes[..10]
+                .iter()
+                .map(|n| Note {
+                    id: uuid::Uuid::now_v7(),
+                    ..n.clone()
+                })
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+
+    let mut tx = db.tenant(seed.tenant_a).begin().await.unwrap();
+    let mut count = 0;
+    let mut last = String::new();
+    {
+        let mut stream = std::pin::pin!(Note::query()
+            .order_by(Note::TITLE.asc())
+            .stream(&mut tx, 300));
+        while let Some(note) = stream.try_next().await.unwrap() {
+            assert!(note.title > last, "in order");
+            last = note.title.clone();
+            count += 1;
+        }
+    }
+    assert_eq!(count, 2_500, "every row of this tenant, none of the other");
+    // The cursor is closed and the transaction still usable.
+    let n = Note::query().count(&mut tx).await.unwrap();
+    assert_eq!(n, 2_500);
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn to_sql_shows_the_tenant_filter_and_placeholders() {
+    let tenant = tenant_model::TenantId::from(uuid::Uuid::nil());
+    let sql = User::query()
+        .filter(User::EMAIL.eq("x"))
+        .order_by(User::CREATED_AT.desc())
+        .limit(5)
+        .to_sql(Some(tenant))
+        .unwrap();
+    assert!(
+        sql.contains("FROM users WHERE tenant_id = $1 AND NOT is_deleted AND (email = $2)"),
+        "{sql}"
+    );
+    assert!(sql.ends_with("ORDER BY created_at DESC LIMIT 5"), "{sql}");
+}
