@@ -10,59 +10,147 @@
 //! - `pipelined_tx`: the same four statements sent at once (1 round trip);
 //! - `tenant_scope`: `db.tenant(t).find::<User>(id)` (1 round trip, typed).
 //!
-//! The tenant-bound ones connect as the application role (RLS applies).
-//! After the measurements it prints the ratios of the means and writes them
-//! to `target/criterion/find_by_id/ratios.json`.
+//! The three tenant-bound ones run on the same pooled connection (a pool of
+//! one, as the application role, so RLS applies) with deadpool's statement
+//! cache, as a hand-written app would; all four select the same columns and
+//! decode the row into the same `Record<User>`, so the differences are
+//! round trips and the library's own work.
+//!
+//! Criterion measures each variant in turn. Because this machine's timings
+//! drift, the ratios are then measured again *interleaved*: rounds that run
+//! each variant once, in rotating order, with the median of each variant's
+//! times. Both sets of ratios are printed and written to
+//! `target/criterion/find_by_id/ratios.json`.
 
 #![allow(unreachable_pub)]
+
 #[path = "../examples/saas/models.rs"]
 #[allow(dead_code)]
 mod models;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use tenant_model::testing::TestDb;
-use tenant_model::{Db, Executor, Model};
+use tenant_model::{Db, Executor, Model, Record};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Statement};
 use uuid::Uuid;
 
 use models::User;
 
+const VARIANTS: [&str; 4] = ["raw_select", "naive_tx", "pipelined_tx", "tenant_scope"];
+
 struct Fixture {
     _db: TestDb,
     tenant: Uuid,
+    tenant_text: String,
     user: Uuid,
     scope_db: Db,
-    app: tokio_postgres::Client,
-    owner: tokio_postgres::Client,
+    owner: Client,
+    raw_select: Statement,
+    select_sql: String,
 }
 
 async fn fixture() -> Fixture {
     let db = TestDb::new(&models::schema()).await.expect("test database");
-    let su = db.superuser().await.expect("superuser");
+    let owner = db.superuser().await.expect("superuser");
     let (tenant, user) = (Uuid::now_v7(), Uuid::now_v7());
-    su.execute(
-        "INSERT INTO tenants (id, name, slug) VALUES ($1, 'Acme', 'acme')",
-        &[&tenant],
-    )
-    .await
-    .expect("tenant");
-    su.execute(
-        "INSERT INTO users (id, tenant_id, email, full_name) VALUES ($1, $2, 'ann@acme.test', 'Ann')",
-        &[&user, &tenant],
-    )
-    .await
-    .expect("user");
-    let scope_db = Db::from_pool(db.app_pool(1));
-    let app = db.app().await.expect("app connection");
+    owner
+        .execute(
+            "INSERT INTO tenants (id, name, slug) VALUES ($1, 'Acme', 'acme')",
+            &[&tenant],
+        )
+        .await
+        .expect("tenant");
+    owner
+        .execute(
+            "INSERT INTO users (id, tenant_id, email, full_name) VALUES ($1, $2, 'ann@acme.test', 'Ann')",
+            &[&user, &tenant],
+        )
+        .await
+        .expect("user");
+    // The same columns the library selects, so all decode the same row.
+    let select = format!(
+        "SELECT {} FROM users WHERE id = $1",
+        User::sql().select_list
+    );
     Fixture {
         tenant,
+        tenant_text: tenant.to_string(),
         user,
-        scope_db,
-        app,
-        owner: su,
+        scope_db: Db::from_pool(db.app_pool(1)),
+        raw_select: owner.prepare(&select).await.expect("prepare"),
+        select_sql: select,
+        owner,
         _db: db,
+    }
+}
+
+impl Fixture {
+    /// BEGIN, the context, the SELECT and COMMIT, prepared once per
+    /// connection (deadpool's statement cache), as a hand-written app would.
+    async fn prepared(&self, conn: &deadpool_postgres::Object) -> [Statement; 4] {
+        let mut out = Vec::with_capacity(4);
+        for sql in [
+            "BEGIN",
+            "SELECT set_config('app.tenant_id', $1, true)",
+            &self.select_sql,
+            "COMMIT",
+        ] {
+            out.push(conn.prepare_cached(sql).await.expect("prepare"));
+        }
+        out.try_into().expect("four statements")
+    }
+
+    async fn run(&self, variant: &str) {
+        let record = match variant {
+            "raw_select" => {
+                let row = self
+                    .owner
+                    .query_one(&self.raw_select, &[&self.user])
+                    .await
+                    .unwrap();
+                Record::<User>::from_row(&row).unwrap()
+            }
+            "naive_tx" => {
+                let conn = self.scope_db.pool().get().await.unwrap();
+                let [begin, set_context, select, commit] = self.prepared(&conn).await;
+                conn.execute(&begin, &[]).await.unwrap();
+                conn.execute(&set_context, &[&self.tenant_text])
+                    .await
+                    .unwrap();
+                let row = conn.query_one(&select, &[&self.user]).await.unwrap();
+                conn.execute(&commit, &[]).await.unwrap();
+                Record::<User>::from_row(&row).unwrap()
+            }
+            "pipelined_tx" => {
+                let conn = self.scope_db.pool().get().await.unwrap();
+                let [begin, set_context, select, commit] = self.prepared(&conn).await;
+                let context: [&(dyn ToSql + Sync); 1] = [&self.tenant_text];
+                let key: [&(dyn ToSql + Sync); 1] = [&self.user];
+                let (begun, set, row, committed) = tokio::join!(
+                    biased;
+                    conn.execute(&begin, &[]),
+                    conn.execute(&set_context, &context),
+                    conn.query_one(&select, &key),
+                    conn.execute(&commit, &[]),
+                );
+                begun.unwrap();
+                set.unwrap();
+                committed.unwrap();
+                Record::<User>::from_row(&row.unwrap()).unwrap()
+            }
+            "tenant_scope" => self
+                .scope_db
+                .tenant(self.tenant)
+                .find::<User>(self.user)
+                .await
+                .unwrap(),
+            other => unreachable!("unknown variant {other}"),
+        };
+        assert_eq!(record.id, self.user);
     }
 }
 
@@ -76,118 +164,97 @@ fn main() {
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
     let mut c = Criterion::default()
         .output_directory(&out)
-        .measurement_time(Duration::from_secs(4))
-        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(2))
         .configure_from_args();
-
-    // The same columns the library selects, so both decode the same row.
-    let select = format!(
-        "SELECT {} FROM users WHERE id = $1",
-        User::sql().select_list
-    );
-    let raw_stmt = runtime.block_on(f.owner.prepare(&select)).expect("prepare");
-    let app_stmts = runtime.block_on(async {
-        (
-            f.app.prepare("BEGIN").await.unwrap(),
-            f.app
-                .prepare("SELECT set_config('app.tenant_id', $1, true)")
-                .await
-                .unwrap(),
-            f.app.prepare(&select).await.unwrap(),
-            f.app.prepare("COMMIT").await.unwrap(),
-        )
-    });
-    let tenant_text = f.tenant.to_string();
-
     let mut group = c.benchmark_group("find_by_id");
-    group.bench_function("raw_select", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let row = f.owner.query_one(&raw_stmt, &[&f.user]).await.unwrap();
-            assert_eq!(row.get::<_, Uuid>(0), f.user);
-        })
-    });
-    group.bench_function("naive_tx", |b| {
-        let (begin, ctx, select, commit) = &app_stmts;
-        b.to_async(&runtime).iter(|| async {
-            f.app.execute(begin, &[]).await.unwrap();
-            f.app.execute(ctx, &[&tenant_text]).await.unwrap();
-            let row = f.app.query_one(select, &[&f.user]).await.unwrap();
-            f.app.execute(commit, &[]).await.unwrap();
-            assert_eq!(row.get::<_, Uuid>(0), f.user);
-        })
-    });
-    group.bench_function("pipelined_tx", |b| {
-        let (begin, ctx, select, commit) = &app_stmts;
-        b.to_async(&runtime).iter(|| async {
-            let ctx_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&tenant_text];
-            let select_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&f.user];
-            let (b1, c1, row, c2) = tokio::join!(
-                biased;
-                f.app.execute(begin, &[]),
-                f.app.execute(ctx, &ctx_params),
-                f.app.query_one(select, &select_params),
-                f.app.execute(commit, &[]),
-            );
-            b1.unwrap();
-            c1.unwrap();
-            c2.unwrap();
-            assert_eq!(row.unwrap().get::<_, Uuid>(0), f.user);
-        })
-    });
-    group.bench_function("tenant_scope", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let user = f
-                .scope_db
-                .tenant(f.tenant)
-                .find::<User>(f.user)
-                .await
-                .unwrap();
-            assert_eq!(user.id, f.user);
-        })
-    });
+    for variant in VARIANTS {
+        group.bench_function(variant, |b| b.to_async(&runtime).iter(|| f.run(variant)));
+    }
     group.finish();
     c.final_summary();
-    report_ratios(&out.join("find_by_id"));
+
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3000);
+    let interleaved = runtime.block_on(interleaved_medians(&f, rounds));
+    report(&out.join("find_by_id"), interleaved, rounds);
 }
 
-/// Reads criterion's mean estimates and prints the ratios between them.
-fn report_ratios(dir: &std::path::Path) {
-    let mean = |name: &str| -> Option<f64> {
+/// Runs `rounds` rounds of every variant (rotating which goes first) and
+/// returns each variant's median time in nanoseconds.
+async fn interleaved_medians(f: &Fixture, rounds: usize) -> [f64; 4] {
+    let mut times: [Vec<f64>; 4] = Default::default();
+    for round in 0..rounds {
+        for k in 0..VARIANTS.len() {
+            let i = (round + k) % VARIANTS.len();
+            let start = Instant::now();
+            f.run(VARIANTS[i]).await;
+            times[i].push(start.elapsed().as_nanos() as f64);
+        }
+    }
+    times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t.get(t.len() / 2).copied().unwrap_or(f64::NAN)
+    })
+}
+
+/// Prints and stores the ratios: criterion's medians, and the interleaved medians.
+fn report(dir: &std::path::Path, interleaved: [f64; 4], rounds: usize) {
+    let criterion_median = |name: &str| -> Option<f64> {
         let text = std::fs::read_to_string(dir.join(name).join("new/estimates.json")).ok()?;
         let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-        json["mean"]["point_estimate"].as_f64()
+        json["median"]["point_estimate"].as_f64()
     };
-    let names = ["raw_select", "naive_tx", "pipelined_tx", "tenant_scope"];
-    let means: Vec<Option<f64>> = names.iter().map(|n| mean(n)).collect();
-    let [Some(raw), Some(naive), Some(piped), Some(scope)] = means[..] else {
-        eprintln!(
-            "no estimates under {} (run without --test to measure)",
-            dir.display()
-        );
-        return;
+    let sequential: Vec<f64> = VARIANTS
+        .iter()
+        .map(|v| criterion_median(v).unwrap_or(f64::NAN))
+        .collect();
+    let ratios = |m: &[f64]| {
+        let [raw, naive, piped, scope] = [m[0], m[1], m[2], m[3]];
+        serde_json::json!({
+            "median_ns": { "raw_select": raw, "naive_tx": naive, "pipelined_tx": piped, "tenant_scope": scope },
+            "tenant_scope_over_pipelined_tx": scope / piped,
+            "naive_tx_over_tenant_scope": naive / scope,
+            "tenant_scope_over_raw_select": scope / raw,
+            "pipelined_tx_over_raw_select": piped / raw,
+            "naive_tx_over_raw_select": naive / raw,
+        })
     };
-    let ratios = serde_json::json!({
-        "mean_ns": { "raw_select": raw, "naive_tx": naive, "pipelined_tx": piped, "tenant_scope": scope },
-        "tenant_scope_over_pipelined_tx": scope / piped,
-        "naive_tx_over_tenant_scope": naive / scope,
-        "tenant_scope_over_raw_select": scope / raw,
-        "pipelined_tx_over_raw_select": piped / raw,
-        "naive_tx_over_raw_select": naive / raw,
+    let all = serde_json::json!({
+        "criterion_sequential": ratios(&sequential),
+        "interleaved": ratios(&interleaved),
+        "interleaved_rounds": rounds,
     });
-    println!("\nratios of means (one run):");
-    println!(
-        "  tenant_scope / pipelined_tx = {:.3}  (target <= 1.1)",
-        scope / piped
-    );
-    println!(
-        "  naive_tx / tenant_scope     = {:.3}  (target >= 2)",
-        naive / scope
-    );
-    println!("  tenant_scope / raw_select   = {:.3}", scope / raw);
-    println!("  pipelined_tx / raw_select   = {:.3}", piped / raw);
-    println!("  naive_tx / raw_select       = {:.3}", naive / raw);
+    for (label, m) in [
+        ("criterion (sequential)", &sequential[..]),
+        ("interleaved", &interleaved[..]),
+    ] {
+        let [raw, naive, piped, scope] = [m[0], m[1], m[2], m[3]];
+        println!("\nratios of medians, {label}:");
+        println!(
+            "  tenant_scope / pipelined_tx = {:.3}  (target <= 1.1)",
+            scope / piped
+        );
+        println!(
+            "  naive_tx / tenant_scope     = {:.3}  (target >= 2)",
+            naive / scope
+        );
+        println!("  tenant_scope / raw_select   = {:.3}", scope / raw);
+        println!("  pipelined_tx / raw_select   = {:.3}", piped / raw);
+        println!("  naive_tx / raw_select       = {:.3}", naive / raw);
+        println!(
+            "  medians (µs): raw {:.1}, naive {:.1}, pipelined {:.1}, scope {:.1}",
+            raw / 1e3,
+            naive / 1e3,
+            piped / 1e3,
+            scope / 1e3
+        );
+    }
+    let _ = std::fs::create_dir_all(dir);
     let _ = std::fs::write(
         dir.join("ratios.json"),
-        serde_json::to_string_pretty(&ratios).unwrap_or_default(),
+        serde_json::to_string_pretty(&all).unwrap_or_default(),
     );
 }

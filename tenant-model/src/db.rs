@@ -40,7 +40,7 @@ pub struct Db {
 struct Inner {
     pool: Pool,
     admin_pool: Option<Pool>,
-    app_role: Option<Arc<str>>,
+    app_role: Option<Arc<String>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -76,10 +76,11 @@ impl Db {
         Ok(db)
     }
 
-    /// Connects like [`Db::connect`] to `DATABASE_URL`, or else to
-    /// `postgres://postgres@127.0.0.1:5432/postgres` when it answers; the
-    /// error names both (the test harness, feature `testing`, can also
-    /// start a throwaway server).
+    /// Connects like [`Db::connect`] to the first PostgreSQL found:
+    /// `DATABASE_URL`; else `postgres://postgres@127.0.0.1:5432/postgres`
+    /// when it answers; else, with the `testing` feature, a throwaway
+    /// cluster started from the local PostgreSQL binaries (see
+    /// [`crate::testing::server`]). The error names the options.
     pub async fn connect_default() -> Result<Db, Error> {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             return Db::connect(&url).await.map_err(|e| {
@@ -87,13 +88,23 @@ impl Db {
             });
         }
         const LOCAL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-        Db::connect(LOCAL).await.map_err(|e| {
-            Error::NoDatabase(format!(
+        match Db::connect(LOCAL).await {
+            Ok(db) => Ok(db),
+            #[cfg(feature = "testing")]
+            Err(_) => {
+                let server = crate::testing::server().await?;
+                Ok(Db::from_pool(Db::pool_from_config(
+                    server.config().clone(),
+                    DEFAULT_POOL_SIZE,
+                )))
+            }
+            #[cfg(not(feature = "testing"))]
+            Err(e) => Err(Error::NoDatabase(format!(
                 "DATABASE_URL is not set and {LOCAL} does not answer ({e}); set DATABASE_URL, \
-                 start PostgreSQL locally, or use tenant_model::testing (feature `testing`) \
-                 to start a throwaway cluster from the local PostgreSQL binaries"
-            ))
-        })
+                 start PostgreSQL locally, or enable the `testing` feature to start a throwaway \
+                 cluster from the local PostgreSQL binaries"
+            ))),
+        }
     }
 
     /// Builds a pool for `url` with `max_size` connections (no TLS, fast
@@ -127,7 +138,7 @@ impl Db {
         let inner = Inner {
             pool: self.inner.pool.clone(),
             admin_pool: self.inner.admin_pool.clone(),
-            app_role: Some(role.into().into()),
+            app_role: Some(Arc::new(role.into())),
         };
         Db {
             inner: Arc::new(inner),
@@ -175,7 +186,7 @@ impl Db {
         let pool = self.inner.admin_pool.clone().ok_or_else(|| {
             Error::AdminUnavailable("this Db has no admin pool (see Db::with_admin)".to_owned())
         })?;
-        Ok(AdminScope::new(pool, reason.into().into()))
+        Ok(AdminScope::new(pool, Arc::new(reason.into())))
     }
 
     /// The admin scope for a verified context whose user is a superuser.

@@ -33,7 +33,7 @@ use crate::tx::{Context, Tx};
 pub struct TenantScope {
     pool: Pool,
     tenant: TenantId,
-    role: Option<Arc<str>>,
+    role: Option<Arc<String>>,
 }
 
 impl std::fmt::Debug for TenantScope {
@@ -45,7 +45,7 @@ impl std::fmt::Debug for TenantScope {
 }
 
 impl TenantScope {
-    pub(crate) fn new(pool: Pool, tenant: TenantId, role: Option<Arc<str>>) -> TenantScope {
+    pub(crate) fn new(pool: Pool, tenant: TenantId, role: Option<Arc<String>>) -> TenantScope {
         TenantScope { pool, tenant, role }
     }
 
@@ -122,7 +122,7 @@ where
 #[derive(Clone)]
 pub struct AdminScope {
     pool: Pool,
-    reason: Arc<str>,
+    reason: Arc<String>,
 }
 
 impl std::fmt::Debug for AdminScope {
@@ -134,7 +134,7 @@ impl std::fmt::Debug for AdminScope {
 }
 
 impl AdminScope {
-    pub(crate) fn new(pool: Pool, reason: Arc<str>) -> AdminScope {
+    pub(crate) fn new(pool: Pool, reason: Arc<String>) -> AdminScope {
         AdminScope { pool, reason }
     }
 

@@ -25,38 +25,34 @@ pub(crate) enum Context {
     /// Tenant isolation: `app.tenant_id`.
     Tenant(TenantId),
     /// Cross-tenant admin work: `app.is_superuser` on, with the reason.
-    Admin(Arc<str>),
+    Admin(Arc<String>),
 }
 
-/// The statement that sets the context, and its parameters (text values,
-/// always bound, never formatted into SQL).
-pub(crate) struct ContextStatement {
+/// The statement that sets the context, and its parameters (always bound,
+/// never formatted into SQL). The tenant goes as a `uuid` parameter, cast
+/// to text by the server, so nothing is formatted on the client either.
+pub(crate) struct ContextStatement<'a> {
     sql: &'static str,
-    params: Vec<String>,
+    params: Vec<Param<'a>>,
 }
 
-impl ContextStatement {
-    pub(crate) fn new(context: &Context, role: Option<&str>) -> ContextStatement {
-        let (sql, mut params) = match (context, role.is_some()) {
-            (Context::Tenant(id), false) => (
-                "SELECT set_config('app.tenant_id', $1, true)",
-                vec![id.to_string()],
-            ),
-            (Context::Tenant(id), true) => (
-                "SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true)",
-                vec![id.to_string()],
-            ),
-            (Context::Admin(reason), false) => (
-                "SELECT set_config('app.is_superuser', 'on', true), set_config('app.admin_reason', $1, true)",
-                vec![reason.to_string()],
-            ),
-            (Context::Admin(reason), true) => (
-                "SELECT set_config('app.is_superuser', 'on', true), set_config('app.admin_reason', $1, true), \
-                 set_config('role', $2, true)",
-                vec![reason.to_string()],
-            ),
+impl<'a> ContextStatement<'a> {
+    pub(crate) fn new(context: &'a Context, role: Option<&'a Arc<String>>) -> ContextStatement<'a> {
+        const TENANT: &str = "SELECT set_config('app.tenant_id', $1::uuid::text, true)";
+        const TENANT_ROLE: &str =
+            "SELECT set_config('app.tenant_id', $1::uuid::text, true), set_config('role', $2, true)";
+        const ADMIN: &str =
+            "SELECT set_config('app.is_superuser', 'on', true), set_config('app.admin_reason', $1, true)";
+        const ADMIN_ROLE: &str = "SELECT set_config('app.is_superuser', 'on', true), \
+             set_config('app.admin_reason', $1, true), set_config('role', $2, true)";
+        let (sql, first): (&'static str, Param<'a>) = match (context, role.is_some()) {
+            (Context::Tenant(id), false) => (TENANT, id),
+            (Context::Tenant(id), true) => (TENANT_ROLE, id),
+            (Context::Admin(reason), false) => (ADMIN, &**reason),
+            (Context::Admin(reason), true) => (ADMIN_ROLE, &**reason),
         };
-        params.extend(role.map(str::to_owned));
+        let mut params = vec![first];
+        params.extend(role.map(|r| &**r as Param<'a>));
         ContextStatement { sql, params }
     }
 }
@@ -80,7 +76,7 @@ pub struct Tx {
     conn: Option<Object>,
     started: bool,
     context: Context,
-    role: Option<Arc<str>>,
+    role: Option<Arc<String>>,
     cursors: u32,
 }
 
@@ -127,7 +123,7 @@ pub(crate) enum Finish {
 }
 
 impl Tx {
-    pub(crate) fn new(conn: Object, context: Context, role: Option<Arc<str>>) -> Tx {
+    pub(crate) fn new(conn: Object, context: Context, role: Option<Arc<String>>) -> Tx {
         Tx {
             conn: Some(conn),
             started: false,
@@ -192,7 +188,7 @@ impl Tx {
         finish: Finish,
     ) -> Result<Output, Error> {
         let opening = !self.started;
-        let context = ContextStatement::new(&self.context, self.role.as_deref());
+        let context = ContextStatement::new(&self.context, self.role.as_ref());
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
         let statement = conn.prepare_cached(sql).await?;
         let begin = match opening {
@@ -210,12 +206,10 @@ impl Tx {
         // From here on the server may hold an open transaction: if this
         // future is dropped, `Drop` rolls it back.
         self.started = true;
-        let context_params: Vec<Param<'_>> =
-            context.params.iter().map(|p| p as Param<'_>).collect();
         let (begun, context_set, output, committed) = tokio::join!(
             biased;
             run_optional(conn, begin.as_ref(), &[]),
-            run_optional(conn, set_context.as_ref(), &context_params),
+            run_optional(conn, set_context.as_ref(), &context.params),
             async {
                 match op {
                     Op::Query => conn.query(&statement, params).await.map(Output::Rows),
