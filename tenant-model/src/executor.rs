@@ -63,12 +63,7 @@ pub trait Executor: sealed::Sealed + Send {
             let tenant = require_tenant::<M>(tenant)?;
             let values = model.insert_values();
             let params = with_tenant(&tenant, values);
-            let span = span::<M>("insert", self.tenant_id());
-            let rows = self
-                .__rows(&statements.insert, &params)
-                .instrument(span.clone())
-                .await?;
-            span.record("rows", rows.len());
+            let rows = traced_rows::<M, Self>(self, "insert", &statements.insert, &params).await?;
             one::<M>(&rows)
         }
     }
@@ -140,12 +135,7 @@ pub trait Executor: sealed::Sealed + Send {
         async move {
             let (statements, tenant) = scoped::<M>(self.tenant_id())?;
             let params = with_tenant(&tenant, key.params());
-            let span = span::<M>("find", self.tenant_id());
-            let rows = self
-                .__rows(&statements.find, &params)
-                .instrument(span.clone())
-                .await?;
-            span.record("rows", rows.len());
+            let rows = traced_rows::<M, Self>(self, "find", &statements.find, &params).await?;
             rows.first().map(Record::from_row).transpose()
         }
     }
@@ -185,9 +175,7 @@ pub trait Executor: sealed::Sealed + Send {
             );
             let mut params = with_tenant(&tenant, key_params);
             params.extend(values);
-            let span = span::<M>("update", self.tenant_id());
-            let rows = self.__rows(&sql, &params).instrument(span.clone()).await?;
-            span.record("rows", rows.len());
+            let rows = traced_rows::<M, Self>(self, "update", &sql, &params).await?;
             one::<M>(&rows)
         }
     }
@@ -234,9 +222,7 @@ pub trait Executor: sealed::Sealed + Send {
                 M::sql().select_list
             );
             let params = with_tenant(&tenant, model.insert_values());
-            let span = span::<M>("upsert", self.tenant_id());
-            let rows = self.__rows(&sql, &params).instrument(span.clone()).await?;
-            span.record("rows", rows.len());
+            let rows = traced_rows::<M, Self>(self, "upsert", &sql, &params).await?;
             one::<M>(&rows)
         }
     }
@@ -266,12 +252,9 @@ pub trait Executor: sealed::Sealed + Send {
             soft_delete_model::<M>()?;
             let mut params = with_tenant(&tenant, key.params());
             params.push(&by);
-            let span = span::<M>("soft_delete", self.tenant_id());
-            let rows = self
-                .__rows(&statements.soft_delete, &params)
-                .instrument(span.clone())
-                .await?;
-            span.record("rows", rows.len());
+            let rows =
+                traced_rows::<M, Self>(self, "soft_delete", &statements.soft_delete, &params)
+                    .await?;
             one::<M>(&rows)
         }
     }
@@ -285,12 +268,8 @@ pub trait Executor: sealed::Sealed + Send {
             let (statements, tenant) = scoped::<M>(self.tenant_id())?;
             soft_delete_model::<M>()?;
             let params = with_tenant(&tenant, key.params());
-            let span = span::<M>("restore", self.tenant_id());
-            let rows = self
-                .__rows(&statements.restore, &params)
-                .instrument(span.clone())
-                .await?;
-            span.record("rows", rows.len());
+            let rows =
+                traced_rows::<M, Self>(self, "restore", &statements.restore, &params).await?;
             one::<M>(&rows)
         }
     }
@@ -303,12 +282,7 @@ pub trait Executor: sealed::Sealed + Send {
         async move {
             let (statements, tenant) = scoped::<M>(self.tenant_id())?;
             let params = with_tenant(&tenant, key.params());
-            let span = span::<M>("delete", self.tenant_id());
-            let n = self
-                .__count(&statements.delete, &params)
-                .instrument(span.clone())
-                .await?;
-            span.record("rows", n);
+            let n = traced_count::<M, Self>(self, "delete", &statements.delete, &params).await?;
             match n {
                 0 => Err(Error::NotFound {
                     table: M::DEF.table,
@@ -385,6 +359,38 @@ fn multi_row_insert<M: Model>(n: usize, scoped: bool) -> String {
         ident_list(columns),
         rows.join(", ")
     )
+}
+
+/// Runs a statement returning rows inside the span of one operation.
+pub(crate) async fn traced_rows<M: Model, E: Executor + ?Sized>(
+    executor: &mut E,
+    operation: &'static str,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<Vec<Row>, Error> {
+    let span = span::<M>(operation, executor.tenant_id());
+    let rows = executor
+        .__rows(sql, params)
+        .instrument(span.clone())
+        .await?;
+    span.record("rows", rows.len());
+    Ok(rows)
+}
+
+/// Runs a statement returning a row count inside the span of one operation.
+pub(crate) async fn traced_count<M: Model, E: Executor + ?Sized>(
+    executor: &mut E,
+    operation: &'static str,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<u64, Error> {
+    let span = span::<M>(operation, executor.tenant_id());
+    let n = executor
+        .__count(sql, params)
+        .instrument(span.clone())
+        .await?;
+    span.record("rows", n);
+    Ok(n)
 }
 
 /// The span of one operation: table, operation, tenant; rows recorded

@@ -4,11 +4,10 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 
 use futures_util::Stream;
-use tracing::Instrument;
 
 use crate::column::Column;
 use crate::error::Error;
-use crate::executor::{span, Executor};
+use crate::executor::{traced_rows, Executor};
 use crate::filter::{Filter, Params};
 use crate::key::Key;
 use crate::model::{BoxedParam, Model, Param, Scope};
@@ -272,12 +271,7 @@ impl<M: Model> Query<M> {
     pub async fn all<E: Executor>(self, executor: &mut E) -> Result<Vec<Record<M>>, Error> {
         let tenant = scoped_tenant::<M, E>(executor);
         let (sql, params) = self.select_sql(&tenant)?;
-        let span = span::<M>("select", executor.tenant_id());
-        let rows = executor
-            .__rows(&sql, &params)
-            .instrument(span.clone())
-            .await?;
-        span.record("rows", rows.len());
+        let rows = traced_rows::<M, E>(executor, "select", &sql, &params).await?;
         rows.iter().map(Record::from_row).collect()
     }
 
@@ -291,8 +285,7 @@ impl<M: Model> Query<M> {
         let tenant = scoped_tenant::<M, E>(executor);
         let (where_clause, params) = self.where_clause(&tenant)?;
         let sql = format!("SELECT count(*) FROM {}{where_clause}", M::sql().table);
-        let span = span::<M>("count", executor.tenant_id());
-        let rows = executor.__rows(&sql, &params).instrument(span).await?;
+        let rows = traced_rows::<M, E>(executor, "count", &sql, &params).await?;
         let row = rows.first().ok_or(Error::NotFound {
             table: M::DEF.table,
         })?;
@@ -307,8 +300,7 @@ impl<M: Model> Query<M> {
             "SELECT EXISTS (SELECT 1 FROM {}{where_clause})",
             M::sql().table
         );
-        let span = span::<M>("exists", executor.tenant_id());
-        let rows = executor.__rows(&sql, &params).instrument(span).await?;
+        let rows = traced_rows::<M, E>(executor, "exists", &sql, &params).await?;
         let row = rows.first().ok_or(Error::NotFound {
             table: M::DEF.table,
         })?;
