@@ -27,8 +27,38 @@
 //! assert_eq!(Note::TITLE.name(), "title");
 //! ```
 //!
+//! At run time a [`Db`] hands out tenant scopes. Every transaction carries
+//! its tenant context (`set_config('app.tenant_id', $1, true)`, pipelined
+//! with `BEGIN` and the first statement), the library's SQL filters by
+//! tenant itself, and row-level security enforces the same in the database:
+//!
+//! ```no_run
+//! # use tenant_model::prelude::*;
+//! # #[derive(TenantModel, Debug, Clone, PartialEq)]
+//! # #[tenant_model(table = "notes", soft_delete)]
+//! # pub struct Note { #[tenant_model(primary_key)] pub id: Uuid, pub title: String }
+//! # async fn demo(acme: TenantId) -> Result<(), tenant_model::Error> {
+//! let db = Db::connect("postgres://app@localhost/saas").await?;
+//!
+//! // One round trip: BEGIN, context, INSERT ... RETURNING, COMMIT.
+//! let note = db.tenant(acme).insert(Note { id: Uuid::now_v7(), title: "Hello".into() }).await?;
+//! assert_eq!(note.tenant_id(), Some(acme));
+//!
+//! let mut tx = db.tenant(acme).begin().await?;
+//! let recent = Note::query()
+//!     .filter(Note::TITLE.ilike("hel%"))
+//!     .order_by(Note::CREATED_AT.desc())
+//!     .limit(20)
+//!     .all(&mut tx)
+//!     .await?;
+//! tx.soft_delete::<Note>(note.id, None).await?;
+//! tx.commit().await?;
+//! # Ok(()) }
+//! ```
+//!
 //! Row-level security does not apply to superusers or to a table's owner:
-//! the application must connect as (or switch to) a role that is neither.
+//! the application must connect as (or switch to, see
+//! [`Db::with_app_role`]) a role that is neither.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
