@@ -211,13 +211,10 @@ pub trait Executor: sealed::Sealed + Send {
             } else {
                 format!("DO UPDATE SET {}", updates.join(", "))
             };
-            let insert = statements
-                .insert
-                .split(" RETURNING ")
-                .next()
-                .unwrap_or(&statements.insert);
+
             let sql = format!(
-                "{insert} ON CONFLICT ({}) {action} RETURNING {}",
+                "{} ON CONFLICT ({}) {action} RETURNING {}",
+                statements.insert_head,
                 ident_list(target),
                 M::sql().select_list
             );

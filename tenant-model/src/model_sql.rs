@@ -37,6 +37,9 @@ pub struct Statements {
     pub first_key_param: usize,
     /// `WHERE` clause selecting one row by key (tenant filter included when scoped).
     pub key_where: String,
+    /// `INSERT ... VALUES (...)` without `RETURNING` (scoped: tenant_id = $1),
+    /// for statements that add to it (`ON CONFLICT ...`).
+    pub insert_head: String,
     /// `INSERT ... VALUES (...) RETURNING ...` (scoped: tenant_id = $1).
     pub insert: String,
     /// `INSERT ... SELECT ... FROM unnest($2::type[], ...)` (scoped: tenant_id = $1).
@@ -127,9 +130,8 @@ impl Statements {
             .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let insert = format!(
-            "INSERT INTO {table} ({insert_columns}) VALUES ({values}) RETURNING {select_list}"
-        );
+        let insert_head = format!("INSERT INTO {table} ({insert_columns}) VALUES ({values})");
+        let insert = format!("{insert_head} RETURNING {select_list}");
         let arrays = writable
             .iter()
             .enumerate()
@@ -163,6 +165,7 @@ impl Statements {
         };
         Statements {
             first_key_param,
+            insert_head,
             insert,
             insert_many,
             find: format!("SELECT {select_list} FROM {table} WHERE {key_where}{live}"),

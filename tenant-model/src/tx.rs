@@ -89,16 +89,45 @@ impl std::fmt::Debug for Tx {
     }
 }
 
-/// What a statement returns.
-#[derive(Debug, Clone, Copy)]
-enum Op {
-    Query,
-    Execute,
+/// What a statement returns: its rows, or the number of rows it affected.
+trait Outcome {
+    type Output;
+
+    fn run<'a>(
+        conn: &'a Object,
+        statement: &'a Statement,
+        params: &'a [Param<'a>],
+    ) -> impl std::future::Future<Output = Result<Self::Output, tokio_postgres::Error>> + Send + 'a;
 }
 
-enum Output {
-    Rows(Vec<Row>),
-    Count(u64),
+/// `query`: the rows.
+struct Rows;
+/// `execute`: the count from the command tag.
+struct Count;
+
+impl Outcome for Rows {
+    type Output = Vec<Row>;
+
+    fn run<'a>(
+        conn: &'a Object,
+        statement: &'a Statement,
+        params: &'a [Param<'a>],
+    ) -> impl std::future::Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send + 'a
+    {
+        conn.query(statement, params)
+    }
+}
+
+impl Outcome for Count {
+    type Output = u64;
+
+    fn run<'a>(
+        conn: &'a Object,
+        statement: &'a Statement,
+        params: &'a [Param<'a>],
+    ) -> impl std::future::Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a {
+        conn.execute(statement, params)
+    }
 }
 
 /// Executes a framing statement when there is one.
@@ -155,10 +184,7 @@ impl Tx {
         params: &[Param<'_>],
         finish: Finish,
     ) -> Result<Vec<Row>, Error> {
-        match self.send(sql, params, Op::Query, finish).await? {
-            Output::Rows(rows) => Ok(rows),
-            Output::Count(_) => unreachable!("a query returns rows"),
-        }
+        self.send::<Rows>(sql, params, finish).await
     }
 
     /// Runs one statement and returns the number of rows it affected.
@@ -168,41 +194,37 @@ impl Tx {
         params: &[Param<'_>],
         finish: Finish,
     ) -> Result<u64, Error> {
-        match self.send(sql, params, Op::Execute, finish).await? {
-            Output::Count(n) => Ok(n),
-            Output::Rows(_) => unreachable!("an execute returns a count"),
-        }
+        self.send::<Count>(sql, params, finish).await
     }
 
     /// Sends one statement, framed as needed: `BEGIN` and the context
     /// before it when the transaction has not started, `COMMIT` after it
     /// for one-statement helpers. All of it goes out at once (tokio-postgres
     /// pipelines requests polled together; `biased` keeps them in order) and
-    /// the statements are prepared once per connection, so this is one
-    /// round trip.
-    async fn send(
+    /// the statements are prepared once per connection (the first use
+    /// prepares them all in one more round trip), so this is one round trip.
+    async fn send<O: Outcome>(
         &mut self,
         sql: &str,
         params: &[Param<'_>],
-        op: Op,
         finish: Finish,
-    ) -> Result<Output, Error> {
+    ) -> Result<O::Output, Error> {
         let opening = !self.started;
         let context = ContextStatement::new(&self.context, self.role.as_ref());
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
-        let statement = conn.prepare_cached(sql).await?;
-        let begin = match opening {
-            true => Some(conn.prepare_cached("BEGIN").await?),
-            false => None,
+        let prepare = |sql: Option<&'static str>| async move {
+            match sql {
+                Some(sql) => conn.prepare_cached(sql).await.map(Some),
+                None => Ok(None),
+            }
         };
-        let set_context = match opening {
-            true => Some(conn.prepare_cached(context.sql).await?),
-            false => None,
-        };
-        let commit = match finish {
-            Finish::Commit => Some(conn.prepare_cached("COMMIT").await?),
-            Finish::Open => None,
-        };
+        let (statement, begin, set_context, commit) = tokio::try_join!(
+            biased;
+            conn.prepare_cached(sql),
+            prepare(opening.then_some("BEGIN")),
+            prepare(opening.then_some(context.sql)),
+            prepare((finish == Finish::Commit).then_some("COMMIT")),
+        )?;
         // From here on the server may hold an open transaction: if this
         // future is dropped, `Drop` rolls it back.
         self.started = true;
@@ -210,12 +232,7 @@ impl Tx {
             biased;
             run_optional(conn, begin.as_ref(), &[]),
             run_optional(conn, set_context.as_ref(), &context.params),
-            async {
-                match op {
-                    Op::Query => conn.query(&statement, params).await.map(Output::Rows),
-                    Op::Execute => conn.execute(&statement, params).await.map(Output::Count),
-                }
-            },
+            O::run(conn, &statement, params),
             run_optional(conn, commit.as_ref(), &[]),
         );
         if commit.is_some() && committed.is_ok() {
