@@ -12,6 +12,7 @@ mod crud;
 mod extra;
 mod isolation;
 mod observability;
+mod property;
 mod query;
 mod schema;
 mod support;
