@@ -93,7 +93,10 @@ pub trait Executor: sealed::Sealed + Send {
             } else {
                 let mut total = 0;
                 let width = M::DEF.writable_fields().count() + usize::from(tenant.is_some());
-                for chunk in models.chunks((u16::MAX as usize / width.max(1)).max(1)) {
+                let mut rest = models;
+                while !rest.is_empty() {
+                    let (chunk, tail) = rest.split_at(chunk_len(rest.len(), width));
+                    rest = tail;
                     let values_sql = multi_row_insert::<M>(chunk.len(), tenant.is_some());
                     let mut params: Vec<Param<'_>> = Vec::with_capacity(chunk.len() * width);
                     for model in chunk {
@@ -335,6 +338,25 @@ fn one<M: Model>(rows: &[Row]) -> Result<Record<M>, Error> {
     }
 }
 
+/// How many of `remaining` rows the next multi-row `INSERT` takes: a power
+/// of two, so a bulk insert of any size uses at most a dozen distinct
+/// statements (each prepared once per connection), and never more than
+/// PostgreSQL's 65,535 parameters.
+fn chunk_len(remaining: usize, width: usize) -> usize {
+    let max = (usize::from(u16::MAX) / width.max(1)).max(1);
+    let cap = if max.is_power_of_two() {
+        max
+    } else {
+        max.next_power_of_two() / 2
+    };
+    let fit = if remaining.is_power_of_two() {
+        remaining
+    } else {
+        remaining.next_power_of_two() / 2
+    };
+    fit.min(cap).max(1)
+}
+
 /// `INSERT ... VALUES (...), (...)` for `n` rows (used for models with
 /// array columns, which `unnest` would flatten).
 fn multi_row_insert<M: Model>(n: usize, scoped: bool) -> String {
@@ -445,5 +467,20 @@ impl Executor for TenantScope {
         params: &'a [Param<'a>],
     ) -> impl Future<Output = Result<u64, Error>> + Send + 'a {
         async move { self.begin().await?.count(sql, params, Finish::Commit).await }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunk_len;
+
+    #[test]
+    fn bulk_chunks_are_powers_of_two_within_the_parameter_limit() {
+        assert_eq!(chunk_len(1, 20), 1);
+        assert_eq!(chunk_len(500, 20), 256);
+        assert_eq!(chunk_len(244, 20), 128);
+        assert_eq!(chunk_len(100_000, 20), 2048); // 65535 / 20 = 3276 -> 2048
+        assert!(chunk_len(100_000, 20) * 20 <= 65_535);
+        assert_eq!(chunk_len(10, 70_000), 1);
     }
 }

@@ -240,7 +240,7 @@ impl<M: Model> Query<M> {
         tenant: &'a Option<TenantId>,
     ) -> Result<(String, Vec<Param<'a>>), Error> {
         let sql = M::sql();
-        let (where_clause, params) = self.where_clause(tenant)?;
+        let (where_clause, mut params) = self.where_clause(tenant)?;
         let mut text = format!(
             "SELECT {} FROM {}{where_clause}",
             sql.select_list, sql.table
@@ -253,11 +253,13 @@ impl<M: Model> Query<M> {
                 .collect();
             text += &format!(" ORDER BY {}", order.join(", "));
         }
-        if let Some(n) = self.limit {
-            text += &format!(" LIMIT {n}");
-        }
-        if let Some(n) = self.offset {
-            text += &format!(" OFFSET {n}");
+        // Bound, not formatted: every page of a listing is the same
+        // statement, prepared once per connection.
+        for (keyword, value) in [("LIMIT", &self.limit), ("OFFSET", &self.offset)] {
+            if let Some(n) = value {
+                params.push(n);
+                text += &format!(" {keyword} ${}", params.len());
+            }
         }
         Ok((text, params))
     }

@@ -298,5 +298,5 @@ async fn to_sql_shows_the_tenant_filter_and_placeholders() {
         sql.contains("FROM users WHERE tenant_id = $1 AND NOT is_deleted AND (email = $2)"),
         "{sql}"
     );
-    assert!(sql.ends_with("ORDER BY created_at DESC LIMIT 5"), "{sql}");
+    assert!(sql.ends_with("ORDER BY created_at DESC LIMIT $3"), "{sql}");
 }
