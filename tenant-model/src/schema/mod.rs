@@ -14,6 +14,8 @@ mod names;
 mod order;
 mod security;
 mod table;
+#[cfg(test)]
+mod tests;
 
 use crate::model::{Model, ModelDef};
 use crate::pg_enum::EnumDef;

@@ -1,0 +1,110 @@
+//! The emitter's rules, checked on the SQL text (no database).
+
+use crate::prelude::*;
+
+#[derive(TenantModel)]
+#[tenant_model(global, unique(code))]
+struct Plan {
+    #[tenant_model(primary_key)]
+    id: Uuid,
+    code: String,
+}
+
+#[derive(TenantModel)]
+#[tenant_model(index(tags, using = "gin"), index(title), unique(title))]
+struct Doc {
+    #[tenant_model(primary_key)]
+    id: Uuid,
+    #[tenant_model(references = Plan)]
+    plan_id: Uuid,
+    #[tenant_model(references = Folder, on_delete = set_null)]
+    folder_id: Option<Uuid>,
+    title: String,
+    tags: Vec<String>,
+}
+
+#[derive(TenantModel)]
+struct Folder {
+    #[tenant_model(primary_key)]
+    id: Uuid,
+    #[tenant_model(references = Doc)]
+    cover_id: Option<Uuid>,
+}
+
+fn sql() -> String {
+    Schema::new().model::<Doc>().create_sql()
+}
+
+#[test]
+fn global_tables_have_no_tenant_column_and_are_read_only_for_the_app() {
+    let sql = sql();
+    assert!(sql.contains("CREATE TABLE plans (\n    id uuid NOT NULL DEFAULT gen_random_uuid(),\n    code text NOT NULL,"));
+    assert!(
+        sql.contains("CONSTRAINT plans_code_key UNIQUE (code)"),
+        "no tenant_id in a global key"
+    );
+    assert!(sql.contains("GRANT SELECT ON plans TO tenant_model_app;"));
+    assert!(!sql.contains("ALTER TABLE plans ENABLE ROW LEVEL SECURITY"));
+}
+
+#[test]
+fn a_reference_to_a_global_table_is_a_plain_foreign_key() {
+    assert!(sql().contains("CONSTRAINT docs_plan_id_fkey FOREIGN KEY (plan_id) REFERENCES plans (id) ON DELETE NO ACTION"));
+}
+
+#[test]
+fn set_null_spares_tenant_id() {
+    assert!(sql().contains(
+        "FOREIGN KEY (tenant_id, folder_id) REFERENCES folders (tenant_id, id) ON DELETE SET NULL (folder_id)"
+    ));
+}
+
+#[test]
+fn gin_indexes_do_not_lead_with_tenant_id_and_redundant_indexes_are_skipped() {
+    let sql = sql();
+    assert!(
+        sql.contains("CREATE INDEX idx_docs_tags ON docs USING gin (tags);"),
+        "{sql}"
+    );
+    assert!(sql.contains("CONSTRAINT docs_tenant_id_title_key UNIQUE (tenant_id, title)"));
+    assert!(
+        !sql.contains("idx_docs_title"),
+        "the unique key already indexes (tenant_id, title)"
+    );
+}
+
+#[test]
+fn nullable_foreign_keys_get_partial_indexes() {
+    assert!(sql().contains(
+        "CREATE INDEX idx_docs_folder_id ON docs (tenant_id, folder_id) WHERE folder_id IS NOT NULL;"
+    ));
+}
+
+#[test]
+fn reference_cycles_are_closed_with_alter_table_after_all_tables() {
+    let sql = sql();
+    let tail = sql
+        .split("-- Foreign keys between tables that reference each other\n")
+        .nth(1)
+        .expect("deferred section");
+    let deferred: Vec<&str> = tail.lines().collect();
+    assert_eq!(deferred.len(), 1, "{tail}");
+    assert!(
+        deferred[0].starts_with("ALTER TABLE docs ADD CONSTRAINT docs_folder_id_fkey FOREIGN KEY"),
+        "{tail}"
+    );
+    let create_docs = sql.find("CREATE TABLE docs").unwrap();
+    let create_folders = sql.find("CREATE TABLE folders").unwrap();
+    assert!(create_docs < create_folders, "ties broken by name");
+}
+
+#[test]
+fn role_names_are_configurable_and_quoted_when_needed() {
+    let sql = Schema::new()
+        .app_role("App User")
+        .admin_role("ops")
+        .create_sql();
+    assert!(sql.contains("CREATE ROLE \"App User\" NOLOGIN NOSUPERUSER NOBYPASSRLS;"));
+    assert!(sql.contains("TO ops\n"));
+    assert!(sql.contains("GRANT SELECT, UPDATE (name, slug) ON tenants TO \"App User\";"));
+}
