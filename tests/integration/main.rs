@@ -14,5 +14,6 @@ mod isolation;
 mod observability;
 mod property;
 mod query;
+mod readme;
 mod schema;
 mod support;

@@ -1,0 +1,138 @@
+//! The README's example, as a program you can run:
+//!
+//! ```text
+//! cargo run --example quickstart
+//! ```
+//!
+//! It gets a fresh database from the test harness (`DATABASE_URL`, else
+//! PostgreSQL on 127.0.0.1:5432, else a throwaway cluster), with the schema
+//! applied and login roles for the application and the admin, then walks
+//! through the tenant scope.
+
+use tenant_model::prelude::*;
+use tenant_model::testing::TestDb;
+
+#[derive(PgEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    Free,
+    Pro,
+}
+
+#[derive(TenantModel, Debug, Clone, PartialEq)]
+#[tenant_model(table = "users", soft_delete(by = User))]
+#[tenant_model(unique(email, name = "uq_tenant_email"), index(created_at desc))]
+pub struct User {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    #[tenant_model(max_length = 255)]
+    pub email: String,
+    pub hashed_password: Option<String>,
+    #[tenant_model(default = true)]
+    pub is_active: bool,
+    #[tenant_model(default = "free")]
+    pub plan: Plan,
+    #[tenant_model(default = "{}")]
+    pub preferences: serde_json::Value,
+}
+
+impl User {
+    fn new(email: &str, theme: &str) -> User {
+        User {
+            id: Uuid::now_v7(),
+            email: email.to_owned(),
+            hashed_password: None,
+            is_active: true,
+            plan: Plan::Free,
+            preferences: serde_json::json!({ "theme": theme }),
+        }
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    // The DDL: enums, tables, keys, indexes, RLS, policies, grants.
+    let schema = Schema::new().model::<User>();
+    let test_db = TestDb::new(&schema).await?;
+    println!("database {} (dropped at exit)", test_db.name());
+
+    // The tenant pool logs in as the application role, which is neither
+    // superuser nor owner, so row-level security applies to it; the admin
+    // pool as a member of the admin role.
+    let db = Db::from_pool(test_db.app_pool(4)).with_admin(test_db.admin_pool(1));
+
+    // Creating tenants is admin work, audited with a reason.
+    let admin = db.admin("quickstart: create tenants")?;
+    let acme = admin
+        .run(async |tx| tx.insert(Tenant::new("Acme", "acme")).await)
+        .await?;
+    let globex = admin
+        .run(async |tx| tx.insert(Tenant::new("Globex", "globex")).await)
+        .await?;
+    let (acme, globex): (TenantId, TenantId) = (acme.id.into(), globex.id.into());
+
+    // One statement, one round trip: BEGIN, the tenant context, INSERT and
+    // COMMIT go out together; tenant_id and the timestamps come back.
+    let ann = db
+        .tenant(acme)
+        .insert(User::new("ann@acme.test", "dark"))
+        .await?;
+    db.tenant(acme)
+        .insert(User::new("bob@acme.test", "light"))
+        .await?;
+    db.tenant(globex)
+        .insert(User::new("ann@acme.test", "dark"))
+        .await?; // unique per tenant
+    println!(
+        "inserted {} for tenant {:?} at {}",
+        ann.email,
+        ann.tenant_id(),
+        ann.created_at()
+    );
+
+    // Several statements in one transaction; begin() sends nothing.
+    let mut tx = db.tenant(acme).begin().await?;
+    let dark = User::query()
+        .filter(User::IS_ACTIVE.eq(true))
+        .filter(User::PREFERENCES.get_text("theme").eq("dark"))
+        .order_by(User::CREATED_AT.desc())
+        .limit(50)
+        .all(&mut tx)
+        .await?;
+    println!(
+        "acme users with the dark theme: {:?}",
+        dark.iter().map(|u| &u.email).collect::<Vec<_>>()
+    );
+    tx.update::<User>(ann.id, Changes::new().set(User::PLAN, Plan::Pro))
+        .await?;
+    tx.soft_delete::<User>(ann.id, None).await?;
+    tx.commit().await?;
+
+    // Or as a closure: commit on Ok, roll back on Err or panic.
+    let live = db
+        .tenant(acme)
+        .run(async |tx| User::query().count(tx).await)
+        .await?;
+    let all = db
+        .tenant(acme)
+        .run(async |tx| User::query().with_deleted().count(tx).await)
+        .await?;
+    println!("acme: {live} live user(s), {all} with the soft-deleted");
+
+    // Globex cannot see Acme's rows, by key or otherwise.
+    let seen = db.tenant(globex).get::<User>(ann.id).await?;
+    println!("globex looking up acme's user by id: {seen:?}");
+    assert!(seen.is_none());
+
+    // Errors are typed.
+    match db
+        .tenant(acme)
+        .insert(User::new("bob@acme.test", "light"))
+        .await
+    {
+        Err(e) if e.is_unique_violation() => {
+            println!("duplicate email rejected by {:?}", e.constraint())
+        }
+        other => panic!("expected a unique violation, got {other:?}"),
+    }
+    Ok(())
+}
