@@ -300,3 +300,62 @@ async fn to_sql_shows_the_tenant_filter_and_placeholders() {
     );
     assert!(sql.ends_with("ORDER BY created_at DESC LIMIT $3"), "{sql}");
 }
+
+#[tokio::test]
+async fn enum_columns_filter_by_value_and_by_list() {
+    use crate::models::{Organization, Team, UserRole, UserTeamLink};
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 2);
+    let mut tx = db.tenant(seed.tenant_a).begin().await.unwrap();
+    let org = tx
+        .insert(Organization {
+            id: uuid::Uuid::now_v7(),
+            name: "O".into(),
+        })
+        .await
+        .unwrap();
+    let mut teams = Vec::new();
+    for (i, role) in [UserRole::Owner, UserRole::Admin, UserRole::Guest]
+        .into_iter()
+        .enumerate()
+    {
+        let team = tx
+            .insert(Team {
+                id: uuid::Uuid::now_v7(),
+                organization_id: org.id,
+                name: format!("t{i}"),
+            })
+            .await
+            .unwrap();
+        tx.insert(UserTeamLink {
+            user_id: seed.user_a,
+            team_id: team.id,
+            role,
+        })
+        .await
+        .unwrap();
+        teams.push(team.id);
+    }
+    let admins = UserTeamLink::query()
+        .filter(UserTeamLink::ROLE.eq(UserRole::Admin))
+        .all(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(
+        admins.iter().map(|l| l.team_id).collect::<Vec<_>>(),
+        [teams[1]]
+    );
+    let managers = UserTeamLink::query()
+        .filter(UserTeamLink::ROLE.is_in([UserRole::Owner, UserRole::Admin]))
+        .count(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(managers, 2);
+    let not_guest = UserTeamLink::query()
+        .filter(UserTeamLink::ROLE.ne(UserRole::Guest))
+        .count(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(not_guest, 2);
+    tx.commit().await.unwrap();
+}
