@@ -4,7 +4,7 @@ use tenant_model::Model;
 use tenant_model::{Changes, Error, Executor, Record, Tenant};
 use uuid::Uuid;
 
-use crate::extra::{Note, Plan};
+use crate::extra::{Event, Note, Plan};
 use crate::models::{Organization, Team, User, UserRole, UserTeamLink};
 use crate::support::{app_db, seeded, user};
 
@@ -596,4 +596,39 @@ async fn with_app_role_switches_an_owner_connection_per_transaction() {
         .unwrap()
         .get(0);
     assert_eq!(role, "postgres", "the switch ended with the transaction");
+}
+
+#[tokio::test]
+async fn declared_system_columns_come_from_the_database_not_the_caller() {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 2);
+    // The caller claims another tenant and an old timestamp; both are ignored.
+    let forged = Event {
+        id: Uuid::now_v7(),
+        tenant_id: seed.tenant_b.into(),
+        created_at: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+        kind: "login".into(),
+    };
+    let stored = db
+        .tenant(seed.tenant_a)
+        .insert(forged.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.tenant_id,
+        seed.tenant_a.into(),
+        "tenant_id comes from the context"
+    );
+    assert_eq!(stored.tenant_id(), Some(seed.tenant_a.into()));
+    assert!(
+        stored.created_at > forged.created_at,
+        "created_at comes from the database"
+    );
+    assert_eq!(stored.created_at, stored.created_at());
+    assert!(db
+        .tenant(seed.tenant_b)
+        .get::<Event>(forged.id)
+        .await
+        .unwrap()
+        .is_none());
 }

@@ -76,3 +76,15 @@ pub struct Plan {
     pub code: String,
     pub monthly_cents: i64,
 }
+
+/// A model that declares system columns itself: the derive maps them
+/// instead of adding them, and the library still fills them.
+#[derive(TenantModel, Debug, Clone, PartialEq)]
+pub struct Event {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub created_at: DateTime<Utc>,
+    #[tenant_model(max_length = 40)]
+    pub kind: String,
+}

@@ -20,7 +20,8 @@ pub struct Seed {
 pub async fn seeded() -> Seed {
     let schema = models::schema()
         .model::<crate::extra::Note>()
-        .model::<crate::extra::Plan>();
+        .model::<crate::extra::Plan>()
+        .model::<crate::extra::Event>();
     let db = TestDb::new(&schema).await.expect("test database");
     let admin = db.superuser().await.expect("superuser connection");
     let (tenant_a, tenant_b, user_a, user_b) = (
