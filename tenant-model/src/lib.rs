@@ -105,7 +105,7 @@ pub use model::{
     BoxedParam, ColumnDef, DefaultValue, ForeignKeyDef, IndexColumn, IndexDef, LinkDef, Model,
     ModelDef, OnDelete, Param, Scope, SoftDeleteDef, SystemColumn, UniqueDef,
 };
-pub use model_sql::ModelSql;
+pub use model_sql::{ModelSql, Statements};
 pub use operand::{JsonOperand, Operand, TextOperand};
 pub use pg_enum::{EnumDef, PgEnum};
 pub use postgres_types::Json;
