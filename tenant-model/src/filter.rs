@@ -183,6 +183,8 @@ impl<M> Filter<M> {
     /// An SQL fragment with its own bound parameters, numbered `$1, $2, ...`
     /// within the fragment (renumbered in the query). The escape hatch for
     /// conditions the typed API lacks; never format values into `sql`.
+    /// Every `$n` with `n` up to the number of `params` is renumbered, also
+    /// inside quoted text, so pass such text as a parameter instead.
     ///
     /// ```
     /// # use tenant_model::prelude::*;

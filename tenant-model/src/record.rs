@@ -68,8 +68,14 @@ impl<M: Model> Record<M> {
     }
 }
 
+/// Every table has `created_at` and `updated_at`; a description without
+/// them is not one the derive produces.
 fn required(table: &'static str, position: Option<usize>) -> Result<usize, Error> {
-    position.ok_or_else(|| Error::MigrationConflict(format!("{table} has no timestamp columns")))
+    position.ok_or_else(|| {
+        Error::InvalidQuery(format!(
+            "the description of {table} lacks its timestamp columns"
+        ))
+    })
 }
 
 /// Decodes column `index` of `row`, naming the column on failure.
