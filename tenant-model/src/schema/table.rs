@@ -403,11 +403,15 @@ pub(crate) fn constraint_sql(kind: &ConstraintKind) -> String {
             target_columns,
             on_delete,
         } => format!(
-            "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}",
+            "FOREIGN KEY ({}) REFERENCES {} ({}){}",
             ident_list(columns.iter().copied()),
             ident(table),
             ident_list(target_columns.iter().copied()),
-            on_delete
+            // NO ACTION is PostgreSQL's default: left unsaid, as a DBA would.
+            match on_delete.as_str() {
+                "NO ACTION" => String::new(),
+                action => format!(" ON DELETE {action}"),
+            }
         ),
         ConstraintKind::Check(expr) => format!("CHECK ({expr})"),
     }
