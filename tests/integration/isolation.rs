@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::support::{in_tenant, seeded, sqlstate};
+use crate::support::{first_column, in_tenant, seeded, sqlstate};
 
 #[tokio::test]
 async fn rows_of_one_tenant_are_invisible_to_another() {
@@ -11,13 +11,7 @@ async fn rows_of_one_tenant_are_invisible_to_another() {
     let mut app = seed.db.app().await.unwrap();
 
     let tx = in_tenant(&mut app, seed.tenant_b).await;
-    let emails: Vec<String> = tx
-        .query("SELECT email FROM users", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let emails = first_column(&tx, "SELECT email FROM users").await;
     assert_eq!(emails, ["bob@globex.test"]);
     let by_id = tx
         .query("SELECT 1 FROM users WHERE id = $1", &[&seed.user_a])
@@ -172,13 +166,7 @@ async fn a_tenant_sees_and_changes_only_its_own_tenants_row() {
     let mut app = seed.db.app().await.unwrap();
 
     let tx = in_tenant(&mut app, seed.tenant_b).await;
-    let slugs: Vec<String> = tx
-        .query("SELECT slug FROM tenants", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let slugs = first_column(&tx, "SELECT slug FROM tenants").await;
     assert_eq!(slugs, ["globex"], "a tenant lists only itself");
 
     let renamed = tx
@@ -229,11 +217,7 @@ async fn a_tenant_sees_and_changes_only_its_own_tenants_row() {
     drop(tx);
 
     let su = seed.db.superuser().await.unwrap();
-    let rows = su
-        .query("SELECT name FROM tenants ORDER BY slug", &[])
-        .await
-        .unwrap();
-    let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    let names = first_column(&su, "SELECT name FROM tenants ORDER BY slug").await;
     assert_eq!(names, ["Acme", "Globex Corp"]);
 }
 

@@ -66,6 +66,12 @@ pub async fn in_tenant(client: &mut Client, tenant: Uuid) -> Transaction<'_> {
     tx
 }
 
+/// The first column of every row `sql` returns, as text.
+pub async fn first_column(client: &impl tokio_postgres::GenericClient, sql: &str) -> Vec<String> {
+    let rows = client.query(sql, &[]).await.expect("query");
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
 /// The SQLSTATE of a failed statement.
 pub fn sqlstate(err: &tokio_postgres::Error) -> &str {
     err.code().map_or("(no sqlstate)", |c| c.code())
