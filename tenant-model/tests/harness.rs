@@ -178,20 +178,17 @@ async fn each_test_gets_a_fresh_database_with_the_schema_and_safe_roles() {
         check_database(db, &schema).await;
     }
     // The pools connect as the login roles.
-    let pool = a.app_pool(2);
-    let conn = pool.get().await.unwrap();
-    let row = conn
-        .query_one("SELECT current_user::text", &[])
-        .await
-        .unwrap();
-    assert_eq!(row.get::<_, String>(0), a.app_role());
-    let pool = a.admin_pool(2);
-    let conn = pool.get().await.unwrap();
-    let row = conn
-        .query_one("SELECT current_user::text", &[])
-        .await
-        .unwrap();
-    assert_eq!(row.get::<_, String>(0), a.admin_role());
+    for (pool, role) in [
+        (a.app_pool(2), a.app_role()),
+        (a.admin_pool(2), a.admin_role()),
+    ] {
+        let conn = pool.get().await.unwrap();
+        let row = conn
+            .query_one("SELECT current_user::text", &[])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, String>(0), role);
+    }
 }
 
 #[tokio::test]

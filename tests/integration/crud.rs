@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::extra::{Event, Note, Plan};
 use crate::models::{Organization, Team, User, UserRole, UserTeamLink};
-use crate::support::{app_db, seeded, user};
+use crate::support::{app_db, count, seeded, user};
 
 #[tokio::test]
 async fn insert_takes_tenant_and_timestamps_from_the_database() {
@@ -477,11 +477,7 @@ async fn generated_queries_filter_by_tenant_even_without_rls() {
 
     // RLS is really off: raw SQL without a context sees both tenants.
     let raw = seed.db.app().await.unwrap();
-    let all: i64 = raw
-        .query_one("SELECT count(*) FROM notes", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let all = count(&raw, "SELECT count(*) FROM notes").await;
     assert_eq!(all, 2, "RLS is off on the scratch table");
 
     // The library's own SQL still sees one tenant.

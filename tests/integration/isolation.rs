@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::support::{first_column, in_tenant, seeded, sqlstate};
+use crate::support::{count, first_column, in_tenant, seeded, sqlstate};
 
 #[tokio::test]
 async fn rows_of_one_tenant_are_invisible_to_another() {
@@ -268,11 +268,7 @@ async fn a_connection_that_ran_an_admin_transaction_serves_the_next_tenant() {
     )
     .await
     .unwrap();
-    let all: i64 = tx
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let all = count(&tx, "SELECT count(*) FROM users").await;
     assert_eq!(all, 2, "the admin policy shows every tenant's rows");
     tx.commit().await.unwrap();
 
@@ -284,18 +280,10 @@ async fn a_connection_that_ran_an_admin_transaction_serves_the_next_tenant() {
         .unwrap()
         .get(0);
     assert_eq!(setting, "", "a local set_config reverts to '' after commit");
-    let visible: i64 = admin
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let visible = count(&admin, "SELECT count(*) FROM users").await;
     assert_eq!(visible, 0, "no context and no admin flag: nothing visible");
     let tx = in_tenant(&mut admin, seed.tenant_b).await;
-    let visible: i64 = tx
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let visible = count(&tx, "SELECT count(*) FROM users").await;
     assert_eq!(
         visible, 1,
         "the next tenant transaction sees its own rows only"
@@ -307,18 +295,10 @@ async fn a_connection_that_ran_an_admin_transaction_serves_the_next_tenant() {
     let tx = in_tenant(&mut app, seed.tenant_a).await;
     tx.query("SELECT 1 FROM users", &[]).await.unwrap();
     tx.commit().await.unwrap();
-    let visible: i64 = app
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let visible = count(&app, "SELECT count(*) FROM users").await;
     assert_eq!(visible, 0);
     let tx = in_tenant(&mut app, seed.tenant_b).await;
-    let visible: i64 = tx
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let visible = count(&tx, "SELECT count(*) FROM users").await;
     assert_eq!(visible, 1);
 }
 
@@ -331,20 +311,12 @@ async fn the_application_role_cannot_forge_admin_access() {
     tx.execute("SELECT set_config('app.is_superuser', 'on', true)", &[])
         .await
         .unwrap();
-    let visible: i64 = tx
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let visible = count(&tx, "SELECT count(*) FROM users").await;
     assert_eq!(
         visible, 0,
         "the admin policy applies only to the admin role"
     );
-    let tenants: i64 = tx
-        .query_one("SELECT count(*) FROM tenants", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let tenants = count(&tx, "SELECT count(*) FROM tenants").await;
     assert_eq!(tenants, 0);
     drop(tx);
 
@@ -352,20 +324,12 @@ async fn the_application_role_cannot_forge_admin_access() {
     app.batch_execute("SET app.is_superuser = 'on'")
         .await
         .unwrap();
-    let visible: i64 = app
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let visible = count(&app, "SELECT count(*) FROM users").await;
     assert_eq!(visible, 0);
 
     // And the admin role without the flag sees nothing cross-tenant either.
     let admin = seed.db.admin().await.unwrap();
-    let visible: i64 = admin
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let visible = count(&admin, "SELECT count(*) FROM users").await;
     assert_eq!(visible, 0, "admin access needs the per-transaction flag");
 }
 

@@ -72,6 +72,15 @@ pub async fn first_column(client: &impl tokio_postgres::GenericClient, sql: &str
     rows.iter().map(|r| r.get(0)).collect()
 }
 
+/// The single `bigint` a `SELECT count(*) ...` returns.
+pub async fn count(client: &impl tokio_postgres::GenericClient, sql: &str) -> i64 {
+    client
+        .query_one(sql, &[])
+        .await
+        .expect("count query")
+        .get(0)
+}
+
 /// The SQLSTATE of a failed statement.
 pub fn sqlstate(err: &tokio_postgres::Error) -> &str {
     err.code().map_or("(no sqlstate)", |c| c.code())
