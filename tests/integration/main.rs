@@ -11,6 +11,7 @@ mod context_leak;
 mod crud;
 mod extra;
 mod isolation;
+mod keys;
 mod observability;
 mod property;
 mod query;

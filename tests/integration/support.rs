@@ -18,7 +18,12 @@ pub struct Seed {
 /// A fresh database with the SaaS schema (plus the tests' own models) and
 /// two seeded tenants.
 pub async fn seeded() -> Seed {
-    let schema = models::schema()
+    seeded_with(models::schema()).await
+}
+
+/// [`seeded`] with `schema` (the tests' own models are added to it).
+pub async fn seeded_with(schema: tenant_model::Schema) -> Seed {
+    let schema = schema
         .model::<crate::extra::Note>()
         .model::<crate::extra::Plan>()
         .model::<crate::extra::Event>();
