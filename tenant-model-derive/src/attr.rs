@@ -136,12 +136,13 @@ pub(crate) struct ModelAttrs {
     pub(crate) link: Option<Keyed<Vec<Path>>>,
 }
 
-/// `unique(a, b, name = "...", where = "...")`.
+/// `unique(a, b, name = "...", where = "...", include_deleted = true)`.
 #[derive(Default)]
 pub(crate) struct UniqueAttr {
     pub(crate) columns: Vec<Name>,
     pub(crate) name: Option<Keyed<Name>>,
     pub(crate) predicate: Option<Keyed<Name>>,
+    pub(crate) include_deleted: Option<Keyed<bool>>,
 }
 
 /// `index(a desc, b, name = "...", where = "...", using = "...", tenant_prefix = false)`.
@@ -737,7 +738,9 @@ fn list<T: Default>(
     Ok(out)
 }
 
-/// An item of `unique(...)`: a column, `name = "..."` or `where = "..."`.
+/// An item of `unique(...)`: a column, `name = "..."`, `where = "..."` or
+/// `include_deleted = true` (bare identifiers are column names, so every
+/// option has a value).
 fn unique_item(cx: &Ctxt, input: ParseStream, out: &mut UniqueAttr) -> syn::Result<()> {
     let ident = list_ident(cx, input, "a column name")?;
     if input.peek(Token![=]) {
@@ -755,11 +758,17 @@ fn unique_item(cx: &Ctxt, input: ParseStream, out: &mut UniqueAttr) -> syn::Resu
                 let predicate = non_empty(string_lit(input, &key, "\"predicate\"")?, "predicate")?;
                 set_once(cx, &mut out.predicate, &key, predicate);
             }
+            "include_deleted" => {
+                let value: LitBool = input.parse().map_err(|_| {
+                    input.error("expected `include_deleted = true` or `include_deleted = false`")
+                })?;
+                set_once(cx, &mut out.include_deleted, &key, value.value);
+            }
             _ => {
                 return Err(syn::Error::new(
                     key.span,
                     format!(
-                        "unknown `unique` option `{}`; expected column names, `name = \"...\"` or `where = \"...\"`",
+                        "unknown `unique` option `{}`; expected column names, `name = \"...\"`, `where = \"...\"` or `include_deleted = true`",
                         key.name
                     ),
                 ))

@@ -194,6 +194,12 @@ fn uniques_and_indexes(cx: &Ctxt, model: &Model) {
     for unique in &model.attrs.uniques {
         let columns: Vec<&Name> = unique.value.columns.iter().collect();
         key_columns(cx, model, &known, "unique", unique.key, &columns);
+        if let (false, Some(include)) = (model.has_soft_delete(), &unique.value.include_deleted) {
+            cx.error_at(
+                include.key,
+                "`include_deleted` only applies to models with `soft_delete`; without it every row is live",
+            );
+        }
     }
     for index in &model.attrs.indexes {
         let columns: Vec<&Name> = index.value.columns.iter().map(|c| &c.name).collect();

@@ -128,6 +128,7 @@ fn model_def(model: &Model) -> TokenStream {
                             name: ::core::option::Option::None,
                             columns: &[#column],
                             predicate: ::core::option::Option::None,
+                            include_deleted: false,
                         }
                     }
                 }),
@@ -273,11 +274,13 @@ fn unique_def(unique: &UniqueAttr) -> TokenStream {
     let name = option_str(unique.name.as_ref());
     let columns = unique.columns.iter().map(|c| &c.value);
     let predicate = option_str(unique.predicate.as_ref());
+    let include_deleted = unique.include_deleted.as_ref().is_some_and(|i| i.value);
     quote! {
         #p::UniqueDef {
             name: #name,
             columns: &[#(#columns),*],
             predicate: #predicate,
+            include_deleted: #include_deleted,
         }
     }
 }

@@ -126,7 +126,11 @@ mod fallback;
 ///   struct itself, or `Self`).
 /// - `unique(col, ...)` *repeatable*: a unique constraint, per tenant on
 ///   tenant models. Options: `name = "uq_..."`, `where = "predicate"` (a
-///   partial unique index).
+///   partial unique index), `include_deleted = true`. On `soft_delete`
+///   models a key holds live rows only (a unique index `WHERE NOT
+///   is_deleted`), so a deleted row's values can be used again;
+///   `include_deleted = true` keeps deleted rows in the key (an invoice
+///   number that must never be reused).
 /// - `index(col [asc|desc], ...)` *repeatable*: an index, led by `tenant_id`
 ///   on tenant models. Options: `name = "idx_..."`, `where = "predicate"`,
 ///   `using = "gin"`, `tenant_prefix = false`.

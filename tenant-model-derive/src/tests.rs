@@ -496,6 +496,14 @@ fn bad_values() {
             "column `id` appears twice in this `unique`",
         ),
         (
+            quote!(unique(id, include_deleted = 1)),
+            "expected `include_deleted = true` or `include_deleted = false`",
+        ),
+        (
+            quote!(unique(id, include_deleted = true)),
+            "`include_deleted` only applies to models with `soft_delete`",
+        ),
+        (
             quote!(link(A, B, C)),
             "`link` joins exactly two models: `link(ModelA, ModelB)` (found 3)",
         ),

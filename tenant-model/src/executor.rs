@@ -15,7 +15,8 @@ use crate::model::{Model, Param, Scope};
 use crate::model_sql::Statements;
 use crate::record::Record;
 use crate::scope::TenantScope;
-use crate::sql_text::{ident, ident_list};
+use crate::sql_text::ident_list;
+use crate::upsert_sql::upsert_sql;
 use crate::tenant_id::TenantId;
 use crate::tx::{Finish, Tx};
 
@@ -32,6 +33,14 @@ mod sealed {
 /// Every method is tenant-safe: on tenant tables the SQL filters by the
 /// context's tenant itself, inserts take `tenant_id` from the context, and
 /// row-level security enforces the same in the database.
+///
+/// The primary key of a tenant table is `(tenant_id, key)`: two tenants
+/// may hold the same key. So the methods that pick a row by key (`find`,
+/// `get`, `update`, `upsert`, `delete`, `soft_delete`, `restore`,
+/// `force_delete`) and inserts need a tenant on tenant tables; in the admin
+/// scope they give [`Error::NoTenantContext`] instead of acting on the
+/// rows of every tenant that holds the key. Admin work on tenant tables
+/// goes through queries, which say which rows they select.
 pub trait Executor: sealed::Sealed + Send {
     /// The tenant of the context (`None` in the admin scope).
     fn tenant_id(&self) -> Option<TenantId>;
@@ -136,7 +145,7 @@ pub trait Executor: sealed::Sealed + Send {
         key: M::Key,
     ) -> impl Future<Output = Result<Option<Record<M>>, Error>> + Send {
         async move {
-            let (statements, tenant) = scoped::<M>(self.tenant_id())?;
+            let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             let params = with_tenant(&tenant, key.params());
             let rows = traced_rows::<M, Self>(self, "find", &statements.find, &params).await?;
             rows.first().map(Record::from_row).transpose()
@@ -161,7 +170,7 @@ pub trait Executor: sealed::Sealed + Send {
                     "`{column}` is managed by tenant-model and cannot be set in an update"
                 )));
             }
-            let (statements, tenant) = scoped::<M>(self.tenant_id())?;
+            let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             let key_params = key.params();
             let first = statements.first_key_param + key_params.len();
             let (assignments, values) = changes.assignments(first);
@@ -184,8 +193,30 @@ pub trait Executor: sealed::Sealed + Send {
     }
 
     /// Inserts the row, or updates every other writable column of the row
-    /// that has the same `conflict` columns (a unique key; per tenant on
-    /// tenant tables): `INSERT ... ON CONFLICT (...) DO UPDATE`.
+    /// that has the same `conflict` columns: `INSERT ... ON CONFLICT (...)
+    /// DO UPDATE`. On tenant tables the key is per tenant.
+    ///
+    /// `conflict` must be the columns (in any order) of the primary key or
+    /// of a unique key the model declares; other columns give
+    /// [`Error::InvalidQuery`]. A soft-deleted row is never updated or
+    /// returned: on models with `soft_delete` a unique key holds live rows
+    /// only, so the upsert inserts a new live row beside a deleted one; a
+    /// key that deleted rows still hold (the primary key, or a unique key
+    /// with `include_deleted = true`) gives [`Error::UniqueViolation`] on
+    /// that key when a deleted row holds it (`restore` or `force_delete` it
+    /// first).
+    ///
+    /// ```no_run
+    /// # use tenant_model::prelude::*;
+    /// # #[derive(TenantModel, Debug)]
+    /// # #[tenant_model(soft_delete, unique(email))]
+    /// # struct User { #[tenant_model(primary_key)] id: Uuid, email: String, name: String }
+    /// # async fn f(db: Db, acme: TenantId) -> Result<(), tenant_model::Error> {
+    /// let ann = User { id: Uuid::now_v7(), email: "ann@acme.test".into(), name: "Ann".into() };
+    /// let stored = db.tenant(acme).upsert(ann, &[User::EMAIL.into()]).await?;
+    /// assert!(!stored.is_deleted());
+    /// # Ok(()) }
+    /// ```
     fn upsert<M: Model>(
         &mut self,
         model: M,
@@ -195,34 +226,22 @@ pub trait Executor: sealed::Sealed + Send {
         async move {
             let (statements, tenant) = scoped::<M>(self.tenant_id())?;
             let tenant = require_tenant::<M>(tenant)?;
-            let target: Vec<&str> = tenant
-                .iter()
-                .map(|_| "tenant_id")
-                .chain(conflict.iter().copied())
-                .collect();
-            let updates: Vec<String> = M::DEF
-                .writable_fields()
-                .filter(|f| !conflict.contains(&f.name) && !f.primary_key)
-                .map(|f| format!("{0} = EXCLUDED.{0}", ident(f.name)))
-                .collect();
-            let action = if updates.is_empty() {
-                // Still return the existing row: a no-op update locks and returns it.
-                format!(
-                    "DO UPDATE SET {0} = EXCLUDED.{0}",
-                    ident(conflict.first().copied().unwrap_or("updated_at"))
-                )
-            } else {
-                format!("DO UPDATE SET {}", updates.join(", "))
-            };
-
-            let sql = format!(
-                "{} ON CONFLICT ({}) {action} RETURNING {}",
-                statements.insert_head,
-                ident_list(target),
-                M::sql().select_list
-            );
+            let sql = upsert_sql(
+                M::DEF,
+                M::sql(),
+                &statements.insert_head,
+                &conflict,
+                tenant.is_some(),
+            )?;
             let params = with_tenant(&tenant, model.insert_values());
             let rows = traced_rows::<M, Self>(self, "upsert", &sql, &params).await?;
+            if rows.is_empty() {
+                // A soft-deleted row holds the key and was left alone: the
+                // plain insert reports the key's unique violation.
+                let rows =
+                    traced_rows::<M, Self>(self, "upsert", &statements.insert, &params).await?;
+                return one::<M>(&rows);
+            }
             one::<M>(&rows)
         }
     }
@@ -248,7 +267,7 @@ pub trait Executor: sealed::Sealed + Send {
         by: Option<Uuid>,
     ) -> impl Future<Output = Result<Record<M>, Error>> + Send {
         async move {
-            let (statements, tenant) = scoped::<M>(self.tenant_id())?;
+            let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             soft_delete_model::<M>()?;
             let mut params = with_tenant(&tenant, key.params());
             params.push(&by);
@@ -265,7 +284,7 @@ pub trait Executor: sealed::Sealed + Send {
         key: M::Key,
     ) -> impl Future<Output = Result<Record<M>, Error>> + Send {
         async move {
-            let (statements, tenant) = scoped::<M>(self.tenant_id())?;
+            let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             soft_delete_model::<M>()?;
             let params = with_tenant(&tenant, key.params());
             let rows =
@@ -280,7 +299,7 @@ pub trait Executor: sealed::Sealed + Send {
         key: M::Key,
     ) -> impl Future<Output = Result<(), Error>> + Send {
         async move {
-            let (statements, tenant) = scoped::<M>(self.tenant_id())?;
+            let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             let params = with_tenant(&tenant, key.params());
             let n = traced_count::<M, Self>(self, "delete", &statements.delete, &params).await?;
             match n {
@@ -300,6 +319,17 @@ fn scoped<M: Model>(
 ) -> Result<(&'static Statements, Option<TenantId>), Error> {
     let scoped = tenant.filter(|_| M::DEF.scope == Scope::Tenant);
     Ok((M::sql().statements(scoped.is_some()), scoped))
+}
+
+/// The statements and tenant parameter for a statement that picks a row by
+/// its key. On tenant tables the primary key is `(tenant_id, key)`: a key
+/// is unique only within its tenant, and without a tenant (the admin
+/// scope) it could name a row of every tenant, so such statements need one.
+fn by_key<M: Model>(
+    tenant: Option<TenantId>,
+) -> Result<(&'static Statements, Option<TenantId>), Error> {
+    let (statements, tenant) = scoped::<M>(tenant)?;
+    Ok((statements, require_tenant::<M>(tenant)?))
 }
 
 /// Inserts into a tenant table need the tenant from the context.

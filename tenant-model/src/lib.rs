@@ -88,6 +88,7 @@ mod tenant_id;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
+mod upsert_sql;
 
 #[doc(hidden)]
 pub mod __private;

@@ -188,17 +188,25 @@ impl SystemColumn {
     }
 }
 
-/// A unique constraint. On tenant models the columns are unique per tenant:
+/// A unique key. On tenant models the columns are unique per tenant:
 /// `tenant_id` is put in front.
+///
+/// On models with `soft_delete` the key holds live rows only (a partial
+/// unique index `WHERE NOT is_deleted`), so a soft-deleted row does not
+/// block a new row with the same values; `include_deleted = true` keeps
+/// deleted rows in the key. See [`ModelDef::unique_predicate`].
 #[derive(Debug)]
 pub struct UniqueDef {
-    /// Explicit constraint name; otherwise `uq_<table>_<columns>`.
+    /// Explicit constraint (or index) name; otherwise `<table>_<columns>_key`.
     pub name: Option<&'static str>,
     /// The columns (without tenant_id).
     pub columns: &'static [&'static str],
     /// A partial unique index predicate (`where = "..."`): emitted as a
     /// unique index instead of a constraint.
     pub predicate: Option<&'static str>,
+    /// Soft-deleted rows keep holding the key (`include_deleted = true`).
+    /// Meaningless on models without `soft_delete`.
+    pub include_deleted: bool,
 }
 
 /// A secondary index. On tenant models a btree index leads with
@@ -302,6 +310,41 @@ impl ModelDef {
     /// The fields written on insert (not system columns), in order.
     pub fn writable_fields(&self) -> impl Iterator<Item = &'static ColumnDef> {
         self.fields.iter().filter(|f| f.system.is_none())
+    }
+
+    /// The predicate of `unique`'s index, `None` for a key on every row:
+    /// its own `where = "..."`, and on models with `soft_delete` also
+    /// `NOT is_deleted` (unless the key is `include_deleted`), so that
+    /// soft-deleted rows hold no unique key.
+    ///
+    /// The schema emits the key with this predicate and `upsert` names it
+    /// in `ON CONFLICT`, so the two cannot disagree.
+    ///
+    /// ```
+    /// use tenant_model::prelude::*;
+    ///
+    /// #[derive(TenantModel)]
+    /// #[tenant_model(soft_delete, unique(email), unique(number, include_deleted = true))]
+    /// struct Account {
+    ///     #[tenant_model(primary_key)]
+    ///     id: Uuid,
+    ///     email: String,
+    ///     number: i64,
+    /// }
+    ///
+    /// let def = Account::DEF;
+    /// assert_eq!(def.unique_predicate(&def.uniques[0]).as_deref(), Some("NOT is_deleted"));
+    /// assert_eq!(def.unique_predicate(&def.uniques[1]), None);
+    /// ```
+    pub fn unique_predicate(&self, unique: &UniqueDef) -> Option<String> {
+        let live_only = self.soft_delete.is_some() && !unique.include_deleted;
+        let live = SystemColumn::IsDeleted.name();
+        match (unique.predicate, live_only) {
+            (None, false) => None,
+            (Some(own), false) => Some(own.to_owned()),
+            (None, true) => Some(format!("NOT {live}")),
+            (Some(own), true) => Some(format!("({own}) AND NOT {live}")),
+        }
     }
 
     /// The single primary-key column, when the key has one column.

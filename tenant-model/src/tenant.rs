@@ -15,15 +15,38 @@ use crate::record::decode;
 
 /// A tenant: the root every tenant-scoped row belongs to.
 ///
-/// The application role sees and renames only its own tenant's row (a
-/// policy on `id`); creating, listing and deleting tenants is admin work.
+/// The application role sees and renames (`name`) only its own tenant's row
+/// (a policy on `id`); creating, listing, switching off and deleting
+/// tenants is admin work, and so is changing a `slug`. Slugs are unique
+/// across all tenants, so a tenant that could set its own would learn
+/// whether another tenant's slug exists (the unique violation) and could
+/// squat free ones: the application role has no `UPDATE` on `slug`, and
+/// trying gives [`Error::PermissionDenied`].
+///
+/// ```no_run
+/// # use tenant_model::prelude::*;
+/// # async fn f(db: Db, acme: TenantId) -> Result<(), tenant_model::Error> {
+/// // A tenant renames itself...
+/// db.tenant(acme)
+///     .update::<Tenant>(acme.into(), Changes::new().set(Tenant::NAME, "Acme Inc"))
+///     .await?;
+/// // ...but a slug change is audited admin work.
+/// db.admin("slug change, ticket 12")?
+///     .run(async |tx| {
+///         tx.update::<Tenant>(acme.into(), Changes::new().set(Tenant::SLUG, "acme-inc"))
+///             .await
+///     })
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
     /// Primary key (`DEFAULT gen_random_uuid()`).
     pub id: Uuid,
     /// Display name, `varchar(255)`.
     pub name: String,
-    /// URL-friendly identifier, unique across all tenants, `varchar(100)`.
+    /// URL-friendly identifier, unique across all tenants, `varchar(100)`;
+    /// only the admin scope changes it.
     pub slug: String,
     /// Subscription status (`DEFAULT true`).
     pub is_active: bool,
@@ -99,6 +122,7 @@ impl Model for Tenant {
             name: None,
             columns: &["slug"],
             predicate: None,
+            include_deleted: false,
         }],
         indexes: &[],
         foreign_keys: &[],

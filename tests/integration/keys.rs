@@ -26,8 +26,23 @@ pub struct Counter {
     pub label: String,
 }
 
+/// Invoice numbers are never reused, not even after a soft delete.
+#[derive(TenantModel, Debug, Clone, PartialEq)]
+#[tenant_model(soft_delete, unique(number, include_deleted = true))]
+pub struct Invoice {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    pub number: i64,
+}
+
 async fn seeded() -> Seed {
-    seeded_with(models::schema().model::<Sku>().model::<Counter>()).await
+    seeded_with(
+        models::schema()
+            .model::<Sku>()
+            .model::<Counter>()
+            .model::<Invoice>(),
+    )
+    .await
 }
 
 fn sku(code: &str, name: &str) -> Sku {
@@ -177,6 +192,42 @@ async fn restore_into_a_taken_key_is_a_unique_violation() {
         .await
         .unwrap();
     assert_eq!(still, 1, "the row stays deleted");
+}
+
+#[tokio::test]
+async fn a_key_that_includes_deleted_rows_still_blocks_reuse() {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 2);
+    let scope = || db.tenant(seed.tenant_a);
+    let invoice = |number| Invoice {
+        id: Uuid::now_v7(),
+        number,
+    };
+    let first = scope().insert(invoice(1)).await.unwrap();
+    scope().soft_delete::<Invoice>(first.id, None).await.unwrap();
+
+    let is_number_key = |err: &Error| {
+        matches!(err, Error::UniqueViolation { constraint: Some(c), .. } if c == "invoices_tenant_id_number_key")
+    };
+    let err = scope().insert(invoice(1)).await.unwrap_err();
+    assert!(is_number_key(&err), "{err}");
+    let err = scope()
+        .upsert(invoice(1), &[Invoice::NUMBER.into()])
+        .await
+        .unwrap_err();
+    assert!(is_number_key(&err), "upsert leaves the deleted row alone: {err}");
+
+    let su = seed.db.superuser().await.unwrap();
+    let rows = count(&su, "SELECT count(*) FROM invoices WHERE number = 1").await;
+    assert_eq!(rows, 1, "only the deleted invoice");
+    let deleted = count(
+        &su,
+        &format!("SELECT count(*) FROM invoices WHERE id = '{}' AND is_deleted", first.id),
+    )
+    .await;
+    assert_eq!(deleted, 1);
+    // Another tenant has its own numbers.
+    db.tenant(seed.tenant_b).insert(invoice(1)).await.unwrap();
 }
 
 #[tokio::test]

@@ -54,7 +54,7 @@ CREATE POLICY tenants_own_row_update ON tenants FOR UPDATE
 CREATE POLICY tenants_admin_access ON tenants TO tenant_model_admin
     USING ((SELECT coalesce(nullif(current_setting('app.is_superuser', true), ''), 'off')::boolean))
     WITH CHECK ((SELECT coalesce(nullif(current_setting('app.is_superuser', true), ''), 'off')::boolean));
-GRANT SELECT, UPDATE (name, slug) ON tenants TO tenant_model_app;
+GRANT SELECT, UPDATE (name) ON tenants TO tenant_model_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON tenants TO tenant_model_admin;
 
 -- organizations
@@ -64,8 +64,7 @@ CREATE TABLE organizations (
     name varchar(255) NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT organizations_pkey PRIMARY KEY (id),
-    CONSTRAINT organizations_tenant_id_id_key UNIQUE (tenant_id, id),
+    CONSTRAINT organizations_pkey PRIMARY KEY (tenant_id, id),
     CONSTRAINT organizations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE
 );
 CREATE TRIGGER organizations_touch BEFORE UPDATE ON organizations
@@ -88,8 +87,7 @@ CREATE TABLE teams (
     name varchar(255) NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT teams_pkey PRIMARY KEY (id),
-    CONSTRAINT teams_tenant_id_id_key UNIQUE (tenant_id, id),
+    CONSTRAINT teams_pkey PRIMARY KEY (tenant_id, id),
     CONSTRAINT teams_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE,
     CONSTRAINT teams_organization_id_fkey FOREIGN KEY (tenant_id, organization_id) REFERENCES organizations (tenant_id, id) ON DELETE CASCADE
 );
@@ -122,15 +120,15 @@ CREATE TABLE users (
     is_deleted boolean NOT NULL DEFAULT false,
     deleted_at timestamptz,
     deleted_by_id uuid,
-    CONSTRAINT users_pkey PRIMARY KEY (id),
-    CONSTRAINT users_tenant_id_id_key UNIQUE (tenant_id, id),
-    CONSTRAINT uq_tenant_email UNIQUE (tenant_id, email),
+    CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id),
     CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE,
     CONSTRAINT users_deleted_by_id_fkey FOREIGN KEY (tenant_id, deleted_by_id) REFERENCES users (tenant_id, id) ON DELETE SET NULL (deleted_by_id),
     CONSTRAINT users_soft_delete_check CHECK (is_deleted = (deleted_at IS NOT NULL))
 );
+CREATE UNIQUE INDEX uq_tenant_email ON users (tenant_id, email) WHERE NOT is_deleted;
 CREATE INDEX idx_users_created_at ON users (tenant_id, created_at DESC);
 CREATE INDEX idx_users_active ON users (tenant_id, created_at) WHERE is_active;
+CREATE INDEX idx_users_email ON users (tenant_id, email);
 CREATE INDEX idx_users_deleted_by_id ON users (tenant_id, deleted_by_id) WHERE deleted_by_id IS NOT NULL;
 CREATE TRIGGER users_touch BEFORE UPDATE ON users
     FOR EACH ROW EXECUTE FUNCTION tenant_model_touch();
@@ -152,8 +150,7 @@ CREATE TABLE user_team_links (
     role user_role NOT NULL DEFAULT 'member'::user_role,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT user_team_links_pkey PRIMARY KEY (user_id, team_id),
-    CONSTRAINT user_team_links_tenant_id_user_id_team_id_key UNIQUE (tenant_id, user_id, team_id),
+    CONSTRAINT user_team_links_pkey PRIMARY KEY (tenant_id, user_id, team_id),
     CONSTRAINT user_team_links_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE,
     CONSTRAINT user_team_links_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE,
     CONSTRAINT user_team_links_team_id_fkey FOREIGN KEY (tenant_id, team_id) REFERENCES teams (tenant_id, id) ON DELETE CASCADE

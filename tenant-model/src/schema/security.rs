@@ -9,7 +9,7 @@
 use crate::model::Scope;
 use crate::schema::names;
 use crate::schema::table::Table;
-use crate::sql_text::{ident, ident_list, literal};
+use crate::sql_text::{ident, literal};
 
 /// The setting that carries the tenant id, set per transaction.
 pub const TENANT_SETTING: &str = "app.tenant_id";
@@ -84,7 +84,10 @@ pub(crate) fn table_security_sql(table: &Table, app: &str, admin: &str) -> Strin
         }
         Scope::Root => {
             // A tenant reads and renames its own row; creating, listing and
-            // deleting tenants (and switching them off) is admin work.
+            // deleting tenants (and switching them off) is admin work. So is
+            // changing a slug: slugs are unique across tenants, so a tenant
+            // trying another's slug would learn that it exists (a unique
+            // violation), and could squat free ones.
             let own = format!("(id = {})", current_tenant());
             sql += &enable_rls;
             sql += &format!(
@@ -98,7 +101,7 @@ pub(crate) fn table_security_sql(table: &Table, app: &str, admin: &str) -> Strin
             sql += &admin_policy;
             sql += &format!(
                 "GRANT SELECT, UPDATE ({}) ON {name} TO {app_role};\n",
-                ident_list(["name", "slug"])
+                ident("name")
             );
             sql += &format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {name} TO {admin_role};\n");
         }

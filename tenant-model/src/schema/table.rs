@@ -112,36 +112,23 @@ impl Table {
         }
     }
 
+    /// The primary key, which on tenant tables leads with `tenant_id`: a key
+    /// is unique within its tenant only, so no tenant's key can collide
+    /// with, reveal or block another's, and the composite foreign keys of
+    /// other tenant tables point at it. Then the unique keys, per tenant.
     fn add_keys(&mut self, def: &ModelDef) {
         let table = def.table;
         self.constraints.push(Constraint {
             name: names::join(&[table, "pkey"]),
-            kind: ConstraintKind::PrimaryKey(def.primary_key.to_vec()),
+            kind: ConstraintKind::PrimaryKey(self.with_tenant_prefix(def.primary_key)),
         });
-        if self.scope == Scope::Tenant {
-            // Composite foreign keys from other tenant tables point here:
-            // a row can only reference a row of its own tenant.
-            let columns: Vec<_> = self
-                .tenant_prefix()
-                .into_iter()
-                .chain(def.primary_key.iter().copied())
-                .collect();
-            self.constraints.push(Constraint {
-                name: names::join(&[&[table], columns.as_slice(), &["key"]].concat()),
-                kind: ConstraintKind::Unique(columns),
-            });
-        }
         for unique in def.uniques {
-            let columns: Vec<_> = self
-                .tenant_prefix()
-                .into_iter()
-                .chain(unique.columns.iter().copied())
-                .collect();
+            let columns = self.with_tenant_prefix(unique.columns);
             let name = unique.name.map_or_else(
                 || names::join(&[&[table], columns.as_slice(), &["key"]].concat()),
                 str::to_owned,
             );
-            match unique.predicate {
+            match def.unique_predicate(unique) {
                 None => self.constraints.push(Constraint {
                     name,
                     kind: ConstraintKind::Unique(columns),
@@ -151,10 +138,18 @@ impl Table {
                     unique: true,
                     method: None,
                     keys: columns.iter().map(|c| ident(c).into_owned()).collect(),
-                    predicate: Some(predicate.to_owned()),
+                    predicate: Some(predicate),
                 }),
             }
         }
+    }
+
+    /// `columns` after the tenant prefix.
+    fn with_tenant_prefix(&self, columns: &[&'static str]) -> Vec<&'static str> {
+        self.tenant_prefix()
+            .into_iter()
+            .chain(columns.iter().copied())
+            .collect()
     }
 
     fn add_foreign_keys(&mut self, def: &ModelDef) {

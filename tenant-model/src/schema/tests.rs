@@ -31,8 +31,52 @@ struct Folder {
     cover_id: Option<Uuid>,
 }
 
+#[derive(TenantModel)]
+#[tenant_model(soft_delete(by = Member), unique(email), unique(badge, include_deleted = true))]
+struct Member {
+    #[tenant_model(primary_key)]
+    id: Uuid,
+    #[tenant_model(index)]
+    email: String,
+    badge: i32,
+}
+
 fn sql() -> String {
-    Schema::new().model::<Doc>().create_sql()
+    Schema::new().model::<Doc>().model::<Member>().create_sql()
+}
+
+#[test]
+fn tenant_tables_key_on_tenant_id_first_and_others_on_their_key() {
+    let sql = sql();
+    assert!(sql.contains("CONSTRAINT docs_pkey PRIMARY KEY (tenant_id, id),"));
+    assert!(sql.contains("CONSTRAINT plans_pkey PRIMARY KEY (id),"));
+    assert!(sql.contains("CONSTRAINT tenants_pkey PRIMARY KEY (id),"));
+    assert!(
+        !sql.contains("UNIQUE (tenant_id, id)"),
+        "the primary key is the target of the composite foreign keys: {sql}"
+    );
+    assert!(
+        !sql.contains("idx_docs_tenant_id"),
+        "the primary key covers the foreign key to tenants"
+    );
+}
+
+#[test]
+fn unique_keys_of_soft_delete_models_hold_live_rows_only() {
+    let sql = sql();
+    assert!(
+        sql.contains("CREATE UNIQUE INDEX members_tenant_id_email_key ON members (tenant_id, email) WHERE NOT is_deleted;"),
+        "{sql}"
+    );
+    assert!(sql.contains("CONSTRAINT members_tenant_id_badge_key UNIQUE (tenant_id, badge)"));
+    // The partial key does not serve lookups of deleted rows: the declared
+    // index is kept.
+    assert!(sql.contains("CREATE INDEX idx_members_email ON members (tenant_id, email);"));
+    assert!(sql.contains(
+        "FOREIGN KEY (tenant_id, deleted_by_id) REFERENCES members (tenant_id, id) ON DELETE SET NULL (deleted_by_id)"
+    ));
+    // Models without soft delete keep plain constraints.
+    assert!(sql.contains("CONSTRAINT docs_tenant_id_title_key UNIQUE (tenant_id, title)"));
 }
 
 #[test]
@@ -107,5 +151,5 @@ fn role_names_are_configurable_and_quoted_when_needed() {
         .create_sql();
     assert!(sql.contains("CREATE ROLE \"App User\" NOLOGIN NOSUPERUSER NOBYPASSRLS;"));
     assert!(sql.contains("TO ops\n"));
-    assert!(sql.contains("GRANT SELECT, UPDATE (name, slug) ON tenants TO \"App User\";"));
+    assert!(sql.contains("GRANT SELECT, UPDATE (name) ON tenants TO \"App User\";"));
 }
