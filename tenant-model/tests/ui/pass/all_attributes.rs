@@ -87,7 +87,7 @@ pub struct User {
 }
 
 #[derive(TenantModel, Debug, Clone, PartialEq)]
-#[tenant_model(soft_delete)]
+#[tenant_model(soft_delete, unique(name, include_deleted = true))]
 pub struct Team {
     #[tenant_model(primary_key)]
     pub id: Uuid,
@@ -236,6 +236,8 @@ fn main() {
     assert_eq!(def.uniques[1].columns, ["login_name"]);
     assert_eq!(def.uniques[1].predicate, Some("is_active"));
     assert_eq!(def.uniques[2].columns, ["login_name"]);
+    assert!(!def.uniques[0].include_deleted);
+    assert!(Team::DEF.uniques[0].include_deleted);
 
     assert_eq!(def.indexes.len(), 4);
     let columns = |cols: &[IndexColumn]| cols.iter().map(|c| (c.name, c.desc)).collect::<Vec<_>>();
