@@ -16,7 +16,8 @@ pub enum UserRole {
     Guest,
 }
 
-/// A user of one tenant. Email is unique per tenant, not globally.
+/// A user of one tenant. Email is unique per tenant, not globally, and
+/// among live users only: a soft-deleted user's email can sign up again.
 #[derive(TenantModel, Debug, Clone, PartialEq)]
 #[tenant_model(table = "users", soft_delete(by = User))]
 #[tenant_model(unique(email, name = "uq_tenant_email"), index(created_at desc))]

@@ -145,7 +145,8 @@ mod fallback;
 /// - `primary_key`: part of the primary key (several fields make a composite
 ///   key, in declaration order). Every model needs one; key fields cannot be
 ///   `Option<_>`. A single `Uuid` key gets its default from the schema
-///   (`gen_random_uuid()`).
+///   (`gen_random_uuid()`). On tenant models the table's primary key is
+///   `(tenant_id, <key fields>)`: a key is unique within its tenant.
 /// - `column = "name"`: the column name. Default: the field name.
 /// - `max_length = n`: `varchar(n)` instead of `text`; `String` or
 ///   `Option<String>` only.

@@ -16,9 +16,9 @@ use crate::model_sql::Statements;
 use crate::record::Record;
 use crate::scope::TenantScope;
 use crate::sql_text::ident_list;
-use crate::upsert_sql::upsert_sql;
 use crate::tenant_id::TenantId;
 use crate::tx::{Finish, Tx};
+use crate::upsert_sql::upsert_sql;
 
 mod sealed {
     pub trait Sealed {}

@@ -92,9 +92,11 @@ pub struct ModelDef {
     /// The struct's fields, in declaration order (system columns the struct
     /// declares itself are included, marked with [`ColumnDef::system`]).
     pub fields: &'static [ColumnDef],
-    /// Primary-key columns, in key order.
+    /// Primary-key columns, in key order (without `tenant_id`, which leads
+    /// the table's primary key on tenant models).
     pub primary_key: &'static [&'static str],
-    /// Unique constraints (per tenant on tenant models).
+    /// Unique keys (per tenant on tenant models; live rows only on
+    /// soft-delete models unless `include_deleted`).
     pub uniques: &'static [UniqueDef],
     /// Secondary indexes.
     pub indexes: &'static [IndexDef],

@@ -45,7 +45,11 @@ pub(crate) fn upsert_sql(
         updates.join(", ")
     };
     let live = if def.soft_delete.is_some() {
-        format!(" WHERE NOT {}.{}", sql.table, SystemColumn::IsDeleted.name())
+        format!(
+            " WHERE NOT {}.{}",
+            sql.table,
+            SystemColumn::IsDeleted.name()
+        )
     } else {
         String::new()
     };
@@ -64,13 +68,17 @@ fn conflict_target(def: &ModelDef, conflict: &[&str], scoped: bool) -> Result<St
     let predicate = if is_key(def.primary_key) {
         None
     } else {
-        let unique = def.uniques.iter().find(|u| is_key(u.columns)).ok_or_else(|| {
-            Error::InvalidQuery(format!(
-                "upsert on {}: ({}) is neither its primary key nor one of its unique keys",
-                def.rust_name,
-                conflict.join(", ")
-            ))
-        })?;
+        let unique = def
+            .uniques
+            .iter()
+            .find(|u| is_key(u.columns))
+            .ok_or_else(|| {
+                Error::InvalidQuery(format!(
+                    "upsert on {}: ({}) is neither its primary key nor one of its unique keys",
+                    def.rust_name,
+                    conflict.join(", ")
+                ))
+            })?;
         def.unique_predicate(unique)
     };
     let columns = scoped

@@ -204,25 +204,32 @@ async fn a_key_that_includes_deleted_rows_still_blocks_reuse() {
         number,
     };
     let first = scope().insert(invoice(1)).await.unwrap();
-    scope().soft_delete::<Invoice>(first.id, None).await.unwrap();
+    scope()
+        .soft_delete::<Invoice>(first.id, None)
+        .await
+        .unwrap();
 
-    let is_number_key = |err: &Error| {
-        matches!(err, Error::UniqueViolation { constraint: Some(c), .. } if c == "invoices_tenant_id_number_key")
-    };
+    let is_number_key = |err: &Error| matches!(err, Error::UniqueViolation { constraint: Some(c), .. } if c == "invoices_tenant_id_number_key");
     let err = scope().insert(invoice(1)).await.unwrap_err();
     assert!(is_number_key(&err), "{err}");
     let err = scope()
         .upsert(invoice(1), &[Invoice::NUMBER.into()])
         .await
         .unwrap_err();
-    assert!(is_number_key(&err), "upsert leaves the deleted row alone: {err}");
+    assert!(
+        is_number_key(&err),
+        "upsert leaves the deleted row alone: {err}"
+    );
 
     let su = seed.db.superuser().await.unwrap();
     let rows = count(&su, "SELECT count(*) FROM invoices WHERE number = 1").await;
     assert_eq!(rows, 1, "only the deleted invoice");
     let deleted = count(
         &su,
-        &format!("SELECT count(*) FROM invoices WHERE id = '{}' AND is_deleted", first.id),
+        &format!(
+            "SELECT count(*) FROM invoices WHERE id = '{}' AND is_deleted",
+            first.id
+        ),
     )
     .await;
     assert_eq!(deleted, 1);
