@@ -415,3 +415,59 @@ fn collect_scans<'a>(node: &'a serde_json::Value, out: &mut Vec<&'a serde_json::
         collect_scans(child, out);
     }
 }
+
+#[tokio::test]
+async fn every_key_of_a_tenant_table_leads_with_tenant_id() {
+    let seed = seeded().await;
+    let su = seed.db.superuser().await.unwrap();
+    // (index, its first column) for every unique index of a tenant table.
+    let keys: Vec<(String, String)> = su
+        .query(
+            "SELECT i.indexrelid::regclass::text, a.attname::text \
+             FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indrelid \
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0] \
+             WHERE i.indisunique AND c.relnamespace = 'public'::regnamespace \
+               AND EXISTS (SELECT FROM pg_attribute t \
+                           WHERE t.attrelid = c.oid AND t.attname = 'tenant_id') \
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    for key in [
+        "users_pkey",
+        "uq_tenant_email",
+        "skus_pkey",
+        "user_team_links_pkey",
+    ] {
+        assert!(keys.iter().any(|(name, _)| name == key), "{key}: {keys:?}");
+    }
+    assert!(
+        keys.iter().all(|(_, first)| first == "tenant_id"),
+        "{keys:?}"
+    );
+
+    // Foreign keys between tenant tables point at the target's primary key.
+    let targets: Vec<(String, String)> = su
+        .query(
+            "SELECT conname::text, conindid::regclass::text FROM pg_constraint \
+             WHERE contype = 'f' AND connamespace = 'public'::regnamespace \
+               AND confrelid NOT IN ('tenants'::regclass, 'plans'::regclass) \
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(!targets.is_empty());
+    assert!(
+        targets.iter().all(|(_, index)| index.ends_with("_pkey")),
+        "{targets:?}"
+    );
+}
