@@ -157,7 +157,10 @@ mod fallback;
 ///   an enum column one of the enum's labels.
 /// - `default_sql = "expr"`: a column default written in SQL (`"now()"`).
 ///   Not together with `default`.
-/// - `index`, `unique`: a single-column index or unique constraint.
+/// - `index`, `unique`: a single-column index or unique key, as
+///   `index(col)` / `unique(col)` on the struct would make it (so on
+///   `soft_delete` models the key holds live rows only; use the struct's
+///   `unique(col, include_deleted = true)` to keep deleted rows in it).
 /// - `references = Model`: a foreign key to that model's primary key (a
 ///   type, not a string); the field must be `Uuid` or `Option<Uuid>`. On
 ///   tenant models the key is composite with `tenant_id`, so rows never point

@@ -224,8 +224,7 @@ pub trait Executor: sealed::Sealed + Send {
     ) -> impl Future<Output = Result<Record<M>, Error>> + Send {
         let conflict: Vec<&'static str> = conflict.iter().map(|c| c.name()).collect();
         async move {
-            let (statements, tenant) = scoped::<M>(self.tenant_id())?;
-            let tenant = require_tenant::<M>(tenant)?;
+            let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             let sql = upsert_sql(
                 M::DEF,
                 M::sql(),
@@ -237,7 +236,9 @@ pub trait Executor: sealed::Sealed + Send {
             let rows = traced_rows::<M, Self>(self, "upsert", &sql, &params).await?;
             if rows.is_empty() {
                 // A soft-deleted row holds the key and was left alone: the
-                // plain insert reports the key's unique violation.
+                // plain insert reports the key's unique violation. (In a
+                // `TenantScope` it is a second transaction; should the
+                // deleted row be gone by then, the insert simply succeeds.)
                 let rows =
                     traced_rows::<M, Self>(self, "upsert", &statements.insert, &params).await?;
                 return one::<M>(&rows);
