@@ -55,6 +55,10 @@ async fn spans_name_table_operation_and_tenant_but_no_values() {
     let db = app_db(&seed.db, 1);
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
+    // Callsite interest is cached process-wide: a callsite first hit by
+    // another test's thread (no subscriber there) may be cached as
+    // "never" and skip this thread's subscriber. Recompute it now.
+    tracing::callsite::rebuild_interest_cache();
 
     db.tenant(seed.tenant_a)
         .insert(user("secret.person@acme.test"))
