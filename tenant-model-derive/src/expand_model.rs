@@ -37,20 +37,22 @@ fn model_impl(model: &Model) -> TokenStream {
     let ident = model.ident;
     let def = model_def(model);
 
+    // Only the `<T as ColumnField>` path carries the type's span (so an
+    // unsupported type is reported there); the locals and `self` around it
+    // keep one hygiene, also when the derive runs inside a `macro_rules!`.
+    let row = format_ident!("__row");
+    let rows = format_ident!("__rows");
+    let this = quote!(self);
     let decode = model.fields.iter().enumerate().map(|(index, field)| {
         let name = field.ident;
-        let ty = field.ty;
         let index = Literal::usize_unsuffixed(index);
-        quote_spanned! {ty.span()=>
-            #name: <#ty as #p::ColumnField>::decode(__row, #index)?
-        }
+        let field = column_field(field.ty);
+        quote!(#name: #field::decode(#row, #index)?)
     });
     let param = |field: &Field| {
         let name = field.ident;
-        let ty = field.ty;
-        quote_spanned! {ty.span()=>
-            <#ty as #p::ColumnField>::param(&self.#name)
-        }
+        let column = column_field(field.ty);
+        quote!(#column::param(&#this.#name))
     };
     let insert_values = model.writable_fields().map(param);
     let key_values = model.primary_key().map(param);
@@ -61,10 +63,8 @@ fn model_impl(model: &Model) -> TokenStream {
     };
     let insert_arrays = model.writable_fields().map(|field| {
         let name = field.ident;
-        let ty = field.ty;
-        quote_spanned! {ty.span()=>
-            <#ty as #p::ColumnField>::array(__rows, |__row| &__row.#name)
-        }
+        let column = column_field(field.ty);
+        quote!(#column::array(#rows, |#row| &#row.#name))
     });
 
     quote! {
@@ -79,7 +79,7 @@ fn model_impl(model: &Model) -> TokenStream {
                 SQL.get_or_init(|| #p::ModelSql::new(<Self as #p::Model>::DEF))
             }
 
-            fn from_row(__row: &#p::Row) -> ::core::result::Result<Self, #p::Error> {
+            fn from_row(#row: &#p::Row) -> ::core::result::Result<Self, #p::Error> {
                 ::core::result::Result::Ok(Self {
                     #(#decode,)*
                 })
@@ -89,7 +89,7 @@ fn model_impl(model: &Model) -> TokenStream {
                 ::std::vec![#(#insert_values),*]
             }
 
-            fn insert_arrays(__rows: &[Self]) -> ::std::vec::Vec<#p::BoxedParam<'_>> {
+            fn insert_arrays(#rows: &[Self]) -> ::std::vec::Vec<#p::BoxedParam<'_>> {
                 ::std::vec![#(#insert_arrays),*]
             }
 
@@ -209,6 +209,13 @@ fn model_def(model: &Model) -> TokenStream {
     }
 }
 
+/// `<T as ColumnField>`, spanned at the field's type: every use of a
+/// field's type goes through it, so an unsupported type is one error there.
+fn column_field(ty: &syn::Type) -> TokenStream {
+    let p = private();
+    quote_spanned!(ty.span()=> <#ty as #p::ColumnField>)
+}
+
 /// `<Target as Model>::def`, spanned at the path so that a type that is not
 /// a model is reported there.
 fn model_fn(path: &syn::Path) -> TokenStream {
@@ -239,14 +246,13 @@ fn column_def(field: &Field) -> TokenStream {
         let variant = format_ident!("{}", c.variant());
         quote!(#p::SystemColumn::#variant)
     }));
-    let sql_type = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::SQL_TYPE);
-    let nullable = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::NULLABLE);
+    let column_field = column_field(ty);
     quote! {
         #p::ColumnDef {
             field: #name,
             name: #column,
-            sql_type: #sql_type,
-            nullable: #nullable,
+            sql_type: #column_field::SQL_TYPE,
+            nullable: #column_field::NULLABLE,
             max_length: #max_length,
             default: #default,
             primary_key: #primary_key,

@@ -572,9 +572,107 @@ fn unknown_columns_in_indexes() {
 
     // System columns of the table are known.
     model(quote! {
-        #[tenant_model(soft_delete, index(tenant_id, deleted_at desc), unique(created_at))]
+        #[tenant_model(soft_delete, index(created_at, deleted_at desc), unique(created_at))]
         struct User { #[tenant_model(primary_key)] id: Uuid }
     });
+}
+
+#[test]
+fn tenant_id_is_not_listed_in_keys_it_already_leads() {
+    let errors = model_errors(quote! {
+        #[tenant_model(unique(tenant_id, email), index(created_at, tenant_id))]
+        struct User {
+            #[tenant_model(primary_key)]
+            id: Uuid,
+            email: String,
+        }
+    });
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("`tenant_id` is put in front of every `unique` of a tenant model already: list only the other columns (`unique(email)` covers `(tenant_id, email)`)"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1].ends_with("(or add `tenant_prefix = false` to place it yourself)"),
+        "{}",
+        errors[1]
+    );
+    // Where tenant-model does not put it in front, the user may.
+    model(quote! {
+        #[tenant_model(index(email, tenant_id, tenant_prefix = false), index(tenant_id, using = "hash"))]
+        struct User { #[tenant_model(primary_key)] id: Uuid, email: String }
+    });
+    // A field mapping `tenant_id` cannot be a key of its own.
+    let errors = model_errors(quote! {
+        struct User {
+            #[tenant_model(primary_key)]
+            id: Uuid,
+            #[tenant_model(unique, index)]
+            tenant_id: TenantId,
+        }
+    });
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors[0]
+        .starts_with("`unique` on `tenant_id` would make a key of `(tenant_id, tenant_id)`"));
+    assert!(errors[1]
+        .starts_with("`index` on `tenant_id` would make a key of `(tenant_id, tenant_id)`"));
+    // On a global model `tenant_id` is no column at all.
+    assert_one_error(
+        model_errors(quote! {
+            #[tenant_model(global, unique(tenant_id))]
+            struct Plan { #[tenant_model(primary_key)] id: Uuid }
+        }),
+        "unknown column `tenant_id` in `unique`",
+    );
+}
+
+#[test]
+fn max_length_stops_at_the_varchar_limit() {
+    assert_one_error(
+        model_errors(quote! {
+            struct User {
+                #[tenant_model(primary_key)]
+                id: Uuid,
+                #[tenant_model(max_length = 10_485_761)]
+                bio: String,
+            }
+        }),
+        "`max_length` is at most 10485760, PostgreSQL's limit for `varchar(n)`",
+    );
+    let out = model(quote! {
+        struct User {
+            #[tenant_model(primary_key)]
+            id: Uuid,
+            #[tenant_model(max_length = 10_485_760)]
+            bio: String,
+        }
+    });
+    assert!(out.contains("max_length:::core::option::Option::Some(10485760)"));
+}
+
+#[test]
+fn a_field_constant_cannot_shadow_model_items() {
+    assert_one_error(
+        model_errors(quote! {
+            struct Word {
+                #[tenant_model(primary_key)]
+                id: Uuid,
+                def: String,
+            }
+        }),
+        "field `def` would give the constant `Word::DEF`, which clashes with `Model::DEF` (the model's table description); rename the field and keep the column name with `#[tenant_model(column = \"def\")]`",
+    );
+    // The hint works: a renamed field keeps the column.
+    let out = model(quote! {
+        struct Word {
+            #[tenant_model(primary_key)]
+            id: Uuid,
+            #[tenant_model(column = "def")]
+            definition: String,
+        }
+    });
+    assert!(out.contains("constDEFINITION:::tenant_model::__private::Column<Word,String>=::tenant_model::__private::Column::new(\"def\")"));
 }
 
 #[test]
