@@ -396,8 +396,9 @@ fn assertions(model: &Model) -> TokenStream {
         if field.attrs.max_length.is_some() {
             checks.push(quote_spanned! {span=> #p::assert_text::<#ty>(); });
         }
-        if field.attrs.references.is_some() {
-            checks.push(quote_spanned! {span=> #p::assert_key::<#ty>(); });
+        if let Some(references) = &field.attrs.references {
+            let path = &references.value;
+            checks.push(reference_checks(model, quote!(#ty), path));
         }
         if field.attrs.on_delete.as_ref().map(|o| o.value) == Some(OnDelete::SetNull) {
             checks.push(quote_spanned! {span=> #p::assert_nullable::<#ty>(); });
@@ -424,6 +425,11 @@ fn assertions(model: &Model) -> TokenStream {
             const _: () = #check(#sql_type, #value);
         })
     });
+    if let Some(by) = model.soft_delete_by() {
+        let deleted_by = system_type(SystemColumn::DeletedById);
+        checks.push(reference_checks(model, deleted_by, by));
+    }
+    let scopes = global_reference_checks(model);
     let checks = (!checks.is_empty()).then(|| {
         quote! {
             const _: () = {
@@ -435,5 +441,59 @@ fn assertions(model: &Model) -> TokenStream {
         #checks
         #(#keys)*
         #(#defaults)*
+        #scopes
     }
+}
+
+/// The model a `references` / `by` path names, as a type usable outside
+/// the impl (`Self` becomes the struct's name).
+fn target_type(model: &Model, path: &syn::Path) -> TokenStream {
+    if path.is_ident("Self") {
+        let ident = model.ident;
+        respan(quote!(#ident), path.span())
+    } else {
+        quote!(#path)
+    }
+}
+
+/// `references = M` (or `by = M`) on a column of type `column_ty`: `M` has
+/// a single-column key of the column's type. rustc reports a failure at
+/// `M`'s key, that is at `M` in the attribute.
+fn reference_checks(model: &Model, column_ty: TokenStream, path: &syn::Path) -> TokenStream {
+    let p = private();
+    let target = target_type(model, path);
+    // The key as a projection: a path that is not a model then fails only
+    // `T: Model`, as `model_fn` does, and rustc reports that once.
+    let key = quote_spanned!(path.span()=> <#target as #p::Model>::Key);
+    quote! {
+        #p::assert_single_key::<#key, #target>();
+        #p::assert_key_type::<#column_ty, #key, #target>();
+    }
+}
+
+/// On a `global` model, every model it references (or records in
+/// `soft_delete(by = ...)`) must not be tenant-scoped; const-evaluated,
+/// reported at the referenced model's name.
+fn global_reference_checks(model: &Model) -> TokenStream {
+    if model.scope != Scope::Global {
+        return TokenStream::new();
+    }
+    let p = private();
+    let references = model
+        .fields
+        .iter()
+        .filter_map(|f| f.attrs.references.as_ref())
+        .map(|r| (&r.value, quote!(#p::check_global_reference)));
+    let by = model
+        .soft_delete_by()
+        .map(|by| (by, quote!(#p::check_global_deleted_by)));
+    let checks = references
+        .chain(by)
+        .filter(|(path, _)| !path.is_ident("Self") && !path.is_ident(model.ident))
+        .map(|(path, check)| {
+            let span = path.span();
+            let check = respan(quote!(#check(<#path as #p::Model>::DEF.scope)), span);
+            quote_spanned! {span=> const _: () = #check; }
+        });
+    quote!(#(#checks)*)
 }

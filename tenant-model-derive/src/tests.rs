@@ -194,8 +194,46 @@ fn composite_keys_references_and_links() {
     assert!(out.contains("target:<crate::Teamas::tenant_model::__private::Model>::def,on_delete:::tenant_model::__private::OnDelete::NoAction"));
     assert!(out.contains("LinkDef{left:<Useras::tenant_model::__private::Model>::def,right:<Teamas::tenant_model::__private::Model>::def}"));
     assert!(out.contains("fnkey_values(&self)->::std::vec::Vec<::tenant_model::__private::Param<'_>>{::std::vec![<Uuidas::tenant_model::__private::ColumnField>::param(&self.user_id),<Uuidas::tenant_model::__private::ColumnField>::param(&self.team_id)]}"));
-    assert!(out.contains("assert_key::<Uuid>();"));
+    // Each reference is checked against the target's key: one column, of
+    // the field's type.
+    assert!(out.contains(
+        "assert_single_key::<<crate::Teamas::tenant_model::__private::Model>::Key,crate::Team>();"
+    ));
+    assert!(out.contains("assert_key_type::<Uuid,<crate::Teamas::tenant_model::__private::Model>::Key,crate::Team>();"));
+    assert!(out.contains(
+        "assert_key_type::<Option<Uuid>,<Useras::tenant_model::__private::Model>::Key,User>();"
+    ));
     assert!(out.contains("assert_nullable::<Option<Uuid>>();"));
+    // A tenant model may reference anything: no scope checks.
+    assert!(!out.contains("check_global_reference"));
+}
+
+#[test]
+fn references_from_global_models_and_soft_delete_by_are_checked() {
+    let out = model(quote! {
+        #[tenant_model(global, soft_delete(by = Admin))]
+        pub struct Plan {
+            #[tenant_model(primary_key)]
+            pub id: Uuid,
+            #[tenant_model(references = Region)]
+            pub region: String,
+            #[tenant_model(references = Self)]
+            pub parent_id: Option<Uuid>,
+        }
+    });
+    // The target's scope, evaluated at compile time.
+    assert!(out.contains("const_:()=::tenant_model::__private::check_global_reference(<Regionas::tenant_model::__private::Model>::DEF.scope);"));
+    assert!(out.contains("const_:()=::tenant_model::__private::check_global_deleted_by(<Adminas::tenant_model::__private::Model>::DEF.scope);"));
+    // `Self` is this global model: nothing to check, and outside the impl
+    // it is spelt with the struct's name.
+    assert!(!out.contains("<Selfas::tenant_model::__private::Model>::Key"));
+    assert!(out.contains(
+        "assert_key_type::<Option<Uuid>,<Planas::tenant_model::__private::Model>::Key,Plan>();"
+    ));
+    // `deleted_by_id` is an `Option<Uuid>` pointing at `by`'s key.
+    assert!(out.contains("assert_key_type::<::core::option::Option<::tenant_model::__private::Uuid>,<Adminas::tenant_model::__private::Model>::Key,Admin>();"));
+    assert!(out
+        .contains("assert_single_key::<<Adminas::tenant_model::__private::Model>::Key,Admin>();"));
 }
 
 #[test]
