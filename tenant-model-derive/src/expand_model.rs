@@ -410,7 +410,8 @@ fn assertions(model: &Model) -> TokenStream {
         let key = field.attrs.primary_key.as_ref()?.key;
         let ty = field.ty;
         let check = respan(quote!(#p::check_primary_key), key);
-        let nullable = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::NULLABLE);
+        let column_field = column_field(ty);
+        let nullable = quote!(#column_field::NULLABLE);
         Some(quote_spanned! {key=>
             const _: () = #check(#nullable);
         })
@@ -420,7 +421,8 @@ fn assertions(model: &Model) -> TokenStream {
         let ty = field.ty;
         let check = respan(quote!(#p::check_default), default.span);
         let value = respan(default_value(&default.lit), default.span);
-        let sql_type = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::SQL_TYPE);
+        let column_field = column_field(ty);
+        let sql_type = quote!(#column_field::SQL_TYPE);
         Some(quote_spanned! {default.span=>
             const _: () = #check(#sql_type, #value);
         })
