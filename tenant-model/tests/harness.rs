@@ -197,9 +197,9 @@ mod clash {
     /// Takes the table of the built-in `Tenant` root.
     #[derive(TenantModel)]
     #[tenant_model(global, table = "tenants")]
-    pub struct Account {
+    pub(crate) struct Account {
         #[tenant_model(primary_key)]
-        pub id: Uuid,
+        pub(crate) id: Uuid,
     }
 }
 
