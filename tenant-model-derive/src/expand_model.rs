@@ -6,12 +6,16 @@
 //! 2. `impl S { const EMAIL: Column<S, String> = ...; ... }`: one typed
 //!    column constant per field plus one per system column the derive adds;
 //! 3. compile-time assertions on field types (`max_length` on text,
-//!    `references` on a key type, system columns with the right type, each
-//!    `default` fits its column).
+//!    system columns with the right type, each `default` fits its column)
+//!    and on referenced models (`references` / `soft_delete(by)`: a
+//!    single-column key of the field's type; from a global model, no
+//!    tenant model).
 //!
 //! Every use of a field's type goes through `<T as ColumnField>`, spanned at
 //! the type, so an unsupported type gives one error, at the type, with
-//! `ColumnType`'s message.
+//! `ColumnType`'s message. Only that path carries the user's span: locals
+//! (`__row`) and `self` are made once, with the call site's hygiene, so the
+//! derive also works when a `macro_rules!` macro invokes it.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
