@@ -16,6 +16,9 @@ use syn::{token, Attribute, Ident, Lit, LitBool, LitInt, LitStr, Path, Token};
 
 use crate::ctxt::Ctxt;
 
+/// The largest `n` PostgreSQL accepts in `varchar(n)` (10 MiB of characters).
+pub(crate) const MAX_VARCHAR_LENGTH: u32 = 10_485_760;
+
 /// The attribute both derives read.
 pub(crate) const ATTR: &str = "tenant_model";
 
@@ -574,6 +577,12 @@ fn max_length(meta: &ParseNestedMeta, key: &Key) -> syn::Result<u32> {
         return Err(syn::Error::new(
             lit.span(),
             "`max_length` must be at least 1",
+        ));
+    }
+    if n > MAX_VARCHAR_LENGTH {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("`max_length` is at most {MAX_VARCHAR_LENGTH}, PostgreSQL's limit for `varchar(n)`; for longer text drop `max_length` (the column is then `text`)"),
         ));
     }
     Ok(n)

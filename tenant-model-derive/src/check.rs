@@ -113,6 +113,20 @@ fn fields(cx: &Ctxt, model: &Model) {
             };
             cx.error_at(field.column.span, why);
         }
+        if system == SystemColumn::TenantId && model.scope == Scope::Tenant {
+            let keys = [
+                attrs.unique.as_ref().map(|k| ("unique", k.key)),
+                attrs.index.as_ref().map(|k| ("index", k.key)),
+            ];
+            for (key, span) in keys.into_iter().flatten() {
+                cx.error_at(
+                    span,
+                    format!(
+                        "`{key}` on `tenant_id` would make a key of `(tenant_id, tenant_id)`: every `{key}` of a tenant model starts with `tenant_id` already, and the primary key `(tenant_id, ...)` indexes it"
+                    ),
+                );
+            }
+        }
         let managed = [
             attrs.primary_key.as_ref().map(|k| ("primary_key", k.key)),
             attrs.max_length.as_ref().map(|k| ("max_length", k.key)),
@@ -149,6 +163,10 @@ fn column_names(cx: &Ctxt, model: &Model) {
     }
 }
 
+/// The associated items `impl Model` gives every model that a column
+/// constant could shadow (`User::DEF`), with what they are.
+const MODEL_ITEMS: [(&str, &str); 1] = [("DEF", "the model's table description")];
+
 /// The generated constants must not clash: `fooBar` and `foo_bar` both give
 /// `FOO_BAR`, and a field named `created_at` mapped to another column would
 /// clash with the `CREATED_AT` the derive adds.
@@ -157,6 +175,15 @@ fn const_names(cx: &Ctxt, model: &Model) {
     let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
     for field in &model.fields {
         let name = field.const_name();
+        if let Some((_, what)) = MODEL_ITEMS.iter().find(|(item, _)| *item == name) {
+            cx.error_at(
+                field.ident.span(),
+                format!(
+                    "field `{}` would give the constant `{}::{name}`, which clashes with `Model::{name}` ({what}); rename the field and keep the column name with `#[tenant_model(column = \"{}\")]`",
+                    field.ident, model.ident, field.column.value,
+                ),
+            );
+        }
         if let Some(system) = added.iter().find(|c| c.const_name() == name) {
             cx.error_at(
                 field.ident.span(),
@@ -191,6 +218,7 @@ fn uniques_and_indexes(cx: &Ctxt, model: &Model) {
                 .map(|c| c.name()),
         )
         .collect();
+    let tenant = model.scope == Scope::Tenant;
     for unique in &model.attrs.uniques {
         let columns: Vec<&Name> = unique.value.columns.iter().collect();
         key_columns(cx, model, &known, "unique", unique.key, &columns);
@@ -200,16 +228,49 @@ fn uniques_and_indexes(cx: &Ctxt, model: &Model) {
                 "`include_deleted` only applies to models with `soft_delete`; without it every row is live",
             );
         }
+        if tenant {
+            no_tenant_id(cx, "unique", &columns, "");
+        }
     }
     for index in &model.attrs.indexes {
         let columns: Vec<&Name> = index.value.columns.iter().map(|c| &c.name).collect();
         key_columns(cx, model, &known, "index", index.key, &columns);
+        // Mirrors the emitter: btree indexes of tenant models lead with
+        // `tenant_id` unless `tenant_prefix = false`.
+        let btree = index
+            .value
+            .method
+            .as_ref()
+            .map_or(true, |m| m.value.value == "btree");
+        let prefixed = index.value.tenant_prefix.as_ref().map_or(true, |p| p.value);
+        if tenant && btree && prefixed {
+            no_tenant_id(
+                cx,
+                "index",
+                &columns,
+                " (or add `tenant_prefix = false` to place it yourself)",
+            );
+        }
         if let (Scope::Global, Some(prefix)) = (model.scope, &index.value.tenant_prefix) {
             cx.error_at(
                 prefix.key,
                 "`tenant_prefix` only applies to tenant models; this model is `global`",
             );
         }
+    }
+}
+
+/// `tenant_id` in a key that tenant-model already starts with `tenant_id`
+/// (it would be emitted twice).
+fn no_tenant_id(cx: &Ctxt, what: &str, columns: &[&Name], alternative: &str) {
+    let tenant_id = SystemColumn::TenantId.name();
+    for column in columns.iter().filter(|c| c.value == tenant_id) {
+        cx.error_at(
+            column.span,
+            format!(
+                "`{tenant_id}` is put in front of every `{what}` of a tenant model already: list only the other columns (`{what}(email)` covers `({tenant_id}, email)`){alternative}"
+            ),
+        );
     }
 }
 

@@ -6,12 +6,16 @@
 //! 2. `impl S { const EMAIL: Column<S, String> = ...; ... }`: one typed
 //!    column constant per field plus one per system column the derive adds;
 //! 3. compile-time assertions on field types (`max_length` on text,
-//!    `references` on a key type, system columns with the right type, each
-//!    `default` fits its column).
+//!    system columns with the right type, each `default` fits its column)
+//!    and on referenced models (`references` / `soft_delete(by)`: a
+//!    single-column key of the field's type; from a global model, no
+//!    tenant model).
 //!
 //! Every use of a field's type goes through `<T as ColumnField>`, spanned at
 //! the type, so an unsupported type gives one error, at the type, with
-//! `ColumnType`'s message.
+//! `ColumnType`'s message. Only that path carries the user's span: locals
+//! (`__row`) and `self` are made once, with the call site's hygiene, so the
+//! derive also works when a `macro_rules!` macro invokes it.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -37,20 +41,22 @@ fn model_impl(model: &Model) -> TokenStream {
     let ident = model.ident;
     let def = model_def(model);
 
+    // Only the `<T as ColumnField>` path carries the type's span (so an
+    // unsupported type is reported there); the locals and `self` around it
+    // keep one hygiene, also when the derive runs inside a `macro_rules!`.
+    let row = format_ident!("__row");
+    let rows = format_ident!("__rows");
+    let this = quote!(self);
     let decode = model.fields.iter().enumerate().map(|(index, field)| {
         let name = field.ident;
-        let ty = field.ty;
         let index = Literal::usize_unsuffixed(index);
-        quote_spanned! {ty.span()=>
-            #name: <#ty as #p::ColumnField>::decode(__row, #index)?
-        }
+        let field = column_field(field.ty);
+        quote!(#name: #field::decode(#row, #index)?)
     });
     let param = |field: &Field| {
         let name = field.ident;
-        let ty = field.ty;
-        quote_spanned! {ty.span()=>
-            <#ty as #p::ColumnField>::param(&self.#name)
-        }
+        let column = column_field(field.ty);
+        quote!(#column::param(&#this.#name))
     };
     let insert_values = model.writable_fields().map(param);
     let key_values = model.primary_key().map(param);
@@ -61,10 +67,8 @@ fn model_impl(model: &Model) -> TokenStream {
     };
     let insert_arrays = model.writable_fields().map(|field| {
         let name = field.ident;
-        let ty = field.ty;
-        quote_spanned! {ty.span()=>
-            <#ty as #p::ColumnField>::array(__rows, |__row| &__row.#name)
-        }
+        let column = column_field(field.ty);
+        quote!(#column::array(#rows, |#row| &#row.#name))
     });
 
     quote! {
@@ -79,7 +83,7 @@ fn model_impl(model: &Model) -> TokenStream {
                 SQL.get_or_init(|| #p::ModelSql::new(<Self as #p::Model>::DEF))
             }
 
-            fn from_row(__row: &#p::Row) -> ::core::result::Result<Self, #p::Error> {
+            fn from_row(#row: &#p::Row) -> ::core::result::Result<Self, #p::Error> {
                 ::core::result::Result::Ok(Self {
                     #(#decode,)*
                 })
@@ -89,7 +93,7 @@ fn model_impl(model: &Model) -> TokenStream {
                 ::std::vec![#(#insert_values),*]
             }
 
-            fn insert_arrays(__rows: &[Self]) -> ::std::vec::Vec<#p::BoxedParam<'_>> {
+            fn insert_arrays(#rows: &[Self]) -> ::std::vec::Vec<#p::BoxedParam<'_>> {
                 ::std::vec![#(#insert_arrays),*]
             }
 
@@ -210,6 +214,13 @@ fn model_def(model: &Model) -> TokenStream {
     }
 }
 
+/// `<T as ColumnField>`, spanned at the field's type: every use of a
+/// field's type goes through it, so an unsupported type is one error there.
+fn column_field(ty: &syn::Type) -> TokenStream {
+    let p = private();
+    quote_spanned!(ty.span()=> <#ty as #p::ColumnField>)
+}
+
 /// `<Target as Model>::def`, spanned at the path so that a type that is not
 /// a model is reported there.
 fn model_fn(path: &syn::Path) -> TokenStream {
@@ -240,14 +251,13 @@ fn column_def(field: &Field) -> TokenStream {
         let variant = format_ident!("{}", c.variant());
         quote!(#p::SystemColumn::#variant)
     }));
-    let sql_type = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::SQL_TYPE);
-    let nullable = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::NULLABLE);
+    let column_field = column_field(ty);
     quote! {
         #p::ColumnDef {
             field: #name,
             name: #column,
-            sql_type: #sql_type,
-            nullable: #nullable,
+            sql_type: #column_field::SQL_TYPE,
+            nullable: #column_field::NULLABLE,
             max_length: #max_length,
             default: #default,
             primary_key: #primary_key,
@@ -393,8 +403,9 @@ fn assertions(model: &Model) -> TokenStream {
         if field.attrs.max_length.is_some() {
             checks.push(quote_spanned! {span=> #p::assert_text::<#ty>(); });
         }
-        if field.attrs.references.is_some() {
-            checks.push(quote_spanned! {span=> #p::assert_key::<#ty>(); });
+        if let Some(references) = &field.attrs.references {
+            let path = &references.value;
+            checks.push(reference_checks(model, quote!(#ty), path));
         }
         if field.attrs.on_delete.as_ref().map(|o| o.value) == Some(OnDelete::SetNull) {
             checks.push(quote_spanned! {span=> #p::assert_nullable::<#ty>(); });
@@ -406,7 +417,8 @@ fn assertions(model: &Model) -> TokenStream {
         let key = field.attrs.primary_key.as_ref()?.key;
         let ty = field.ty;
         let check = respan(quote!(#p::check_primary_key), key);
-        let nullable = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::NULLABLE);
+        let column_field = column_field(ty);
+        let nullable = quote!(#column_field::NULLABLE);
         Some(quote_spanned! {key=>
             const _: () = #check(#nullable);
         })
@@ -416,11 +428,17 @@ fn assertions(model: &Model) -> TokenStream {
         let ty = field.ty;
         let check = respan(quote!(#p::check_default), default.span);
         let value = respan(default_value(&default.lit), default.span);
-        let sql_type = quote_spanned!(ty.span()=> <#ty as #p::ColumnField>::SQL_TYPE);
+        let column_field = column_field(ty);
+        let sql_type = quote!(#column_field::SQL_TYPE);
         Some(quote_spanned! {default.span=>
             const _: () = #check(#sql_type, #value);
         })
     });
+    if let Some(by) = model.soft_delete_by() {
+        let deleted_by = system_type(SystemColumn::DeletedById);
+        checks.push(reference_checks(model, deleted_by, by));
+    }
+    let scopes = global_reference_checks(model);
     let checks = (!checks.is_empty()).then(|| {
         quote! {
             const _: () = {
@@ -432,5 +450,59 @@ fn assertions(model: &Model) -> TokenStream {
         #checks
         #(#keys)*
         #(#defaults)*
+        #scopes
     }
+}
+
+/// The model a `references` / `by` path names, as a type usable outside
+/// the impl (`Self` becomes the struct's name).
+fn target_type(model: &Model, path: &syn::Path) -> TokenStream {
+    if path.is_ident("Self") {
+        let ident = model.ident;
+        respan(quote!(#ident), path.span())
+    } else {
+        quote!(#path)
+    }
+}
+
+/// `references = M` (or `by = M`) on a column of type `column_ty`: `M` has
+/// a single-column key of the column's type. rustc reports a failure at
+/// `M`'s key, that is at `M` in the attribute.
+fn reference_checks(model: &Model, column_ty: TokenStream, path: &syn::Path) -> TokenStream {
+    let p = private();
+    let target = target_type(model, path);
+    // The key as a projection: a path that is not a model then fails only
+    // `T: Model`, as `model_fn` does, and rustc reports that once.
+    let key = quote_spanned!(path.span()=> <#target as #p::Model>::Key);
+    quote! {
+        #p::assert_single_key::<#key, #target>();
+        #p::assert_key_type::<#column_ty, #key, #target>();
+    }
+}
+
+/// On a `global` model, every model it references (or records in
+/// `soft_delete(by = ...)`) must not be tenant-scoped; const-evaluated,
+/// reported at the referenced model's name.
+fn global_reference_checks(model: &Model) -> TokenStream {
+    if model.scope != Scope::Global {
+        return TokenStream::new();
+    }
+    let p = private();
+    let references = model
+        .fields
+        .iter()
+        .filter_map(|f| f.attrs.references.as_ref())
+        .map(|r| (&r.value, quote!(#p::check_global_reference)));
+    let by = model
+        .soft_delete_by()
+        .map(|by| (by, quote!(#p::check_global_deleted_by)));
+    let checks = references
+        .chain(by)
+        .filter(|(path, _)| !path.is_ident("Self") && !path.is_ident(model.ident))
+        .map(|(path, check)| {
+            let span = path.span();
+            let check = respan(quote!(#check(<#path as #p::Model>::DEF.scope)), span);
+            quote_spanned! {span=> const _: () = #check; }
+        });
+    quote!(#(#checks)*)
 }

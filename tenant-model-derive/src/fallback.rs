@@ -93,7 +93,7 @@ pub(crate) fn model(input: TokenStream, error: syn::Error) -> TokenStream {
                 soft_delete: ::core::option::Option::None,
                 link: ::core::option::Option::None,
             };
-            type Key = ();
+            type Key = #p::FallbackKey;
             fn sql() -> &'static #p::ModelSql {
                 #unreachable
             }

@@ -18,8 +18,9 @@
 //!    `::tenant_model::__private`.
 //!
 //! Checks that need types (an unsupported field type, `max_length` on a
-//! number, `references` to something that is not a model, a `default` that
-//! does not fit its column) are left to the compiler: the generated code
+//! number, `references` to something that is not a model or whose key does
+//! not fit the field, a global model referencing a tenant model, a `default`
+//! that does not fit its column) are left to the compiler: the generated code
 //! asks for the right trait or evaluates a `const`, spanned at the user's
 //! token, and the runtime's traits carry the messages.
 //!
@@ -125,15 +126,17 @@ mod fallback;
 ///   of removed; `by` makes `deleted_by_id` reference that model (may be the
 ///   struct itself, or `Self`).
 /// - `unique(col, ...)` *repeatable*: a unique constraint, per tenant on
-///   tenant models. Options: `name = "uq_..."`, `where = "predicate"` (a
+///   tenant models (`tenant_id` is put in front, so it is not listed).
+///   Options: `name = "uq_..."`, `where = "predicate"` (a
 ///   partial unique index), `include_deleted = true`. On `soft_delete`
 ///   models a key holds live rows only (a unique index `WHERE NOT
 ///   is_deleted`), so a deleted row's values can be used again;
 ///   `include_deleted = true` keeps deleted rows in the key (an invoice
 ///   number that must never be reused).
 /// - `index(col [asc|desc], ...)` *repeatable*: an index, led by `tenant_id`
-///   on tenant models. Options: `name = "idx_..."`, `where = "predicate"`,
-///   `using = "gin"`, `tenant_prefix = false`.
+///   on tenant models (not listed, unless `tenant_prefix = false` or another
+///   method than btree leaves its place to you). Options: `name = "idx_..."`,
+///   `where = "predicate"`, `using = "gin"`, `tenant_prefix = false`.
 /// - `link(ModelA, ModelB)`: marks a junction table of a many-to-many
 ///   relationship between two models.
 ///
@@ -149,7 +152,7 @@ mod fallback;
 ///   `(tenant_id, <key fields>)`: a key is unique within its tenant.
 /// - `column = "name"`: the column name. Default: the field name.
 /// - `max_length = n`: `varchar(n)` instead of `text`; `String` or
-///   `Option<String>` only.
+///   `Option<String>` only; `n` from 1 to 10485760 (PostgreSQL's limit).
 /// - `default = lit`: a column default: `true`, `42`, `-1.5`, `"text"` (a
 ///   string is an SQL literal; also for jsonb, arrays and enum labels).
 ///   Checked against the field's type at compile time: `true` needs a
@@ -162,9 +165,15 @@ mod fallback;
 ///   `soft_delete` models the key holds live rows only; use the struct's
 ///   `unique(col, include_deleted = true)` to keep deleted rows in it).
 /// - `references = Model`: a foreign key to that model's primary key (a
-///   type, not a string); the field must be `Uuid` or `Option<Uuid>`. On
-///   tenant models the key is composite with `tenant_id`, so rows never point
-///   into another tenant.
+///   type, not a string, or `Self`). Checked at compile time, with the
+///   error at `Model`: the target has a single-column key, and the field
+///   has that key's type or `Option` of it (`Uuid` or `Option<Uuid>` for a
+///   `Uuid` key, also `TenantId`; `String` for a `String` key). On tenant
+///   models the foreign key is composite with `tenant_id`, so rows never
+///   point into another tenant. A `global` model cannot reference a tenant
+///   model (its rows are shared by all tenants); a tenant model may
+///   reference a global one. The same rules hold for `soft_delete(by = ...)`
+///   (`deleted_by_id` is an `Option<Uuid>`).
 /// - `on_delete = cascade | restrict | set_null | set_default | no_action`:
 ///   with `references`; `set_null` needs an `Option<_>` field, `set_default`
 ///   a default. Default: `no_action`.
@@ -186,9 +195,15 @@ mod fallback;
 ///
 /// Mistakes are compile errors pointing at the offending token, all reported
 /// at once: unknown or duplicate keys, a missing primary key, an unknown
-/// column in `index`/`unique`, `on_delete` without `references`, a managed
-/// column on a model that does not have it, an unsupported field type, and
-/// so on. The struct must have named fields and no generic parameters.
+/// column in `index`/`unique`, `tenant_id` listed where it is put in front
+/// already, `on_delete` without `references`, a managed column on a model
+/// that does not have it, an unsupported field type, a field whose constant
+/// would shadow `Model::DEF` (a field named `def`: rename it and keep the
+/// column with `column = "def"`), and so on. The struct must have named
+/// fields and no generic parameters.
+///
+/// Two models on one table cannot be seen by one derive: `Schema::check`
+/// reports them.
 #[proc_macro_derive(TenantModel, attributes(tenant_model))]
 pub fn derive_tenant_model(input: TokenStream) -> TokenStream {
     let input = TokenStream2::from(input);

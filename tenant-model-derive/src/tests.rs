@@ -194,8 +194,46 @@ fn composite_keys_references_and_links() {
     assert!(out.contains("target:<crate::Teamas::tenant_model::__private::Model>::def,on_delete:::tenant_model::__private::OnDelete::NoAction"));
     assert!(out.contains("LinkDef{left:<Useras::tenant_model::__private::Model>::def,right:<Teamas::tenant_model::__private::Model>::def}"));
     assert!(out.contains("fnkey_values(&self)->::std::vec::Vec<::tenant_model::__private::Param<'_>>{::std::vec![<Uuidas::tenant_model::__private::ColumnField>::param(&self.user_id),<Uuidas::tenant_model::__private::ColumnField>::param(&self.team_id)]}"));
-    assert!(out.contains("assert_key::<Uuid>();"));
+    // Each reference is checked against the target's key: one column, of
+    // the field's type.
+    assert!(out.contains(
+        "assert_single_key::<<crate::Teamas::tenant_model::__private::Model>::Key,crate::Team>();"
+    ));
+    assert!(out.contains("assert_key_type::<Uuid,<crate::Teamas::tenant_model::__private::Model>::Key,crate::Team>();"));
+    assert!(out.contains(
+        "assert_key_type::<Option<Uuid>,<Useras::tenant_model::__private::Model>::Key,User>();"
+    ));
     assert!(out.contains("assert_nullable::<Option<Uuid>>();"));
+    // A tenant model may reference anything: no scope checks.
+    assert!(!out.contains("check_global_reference"));
+}
+
+#[test]
+fn references_from_global_models_and_soft_delete_by_are_checked() {
+    let out = model(quote! {
+        #[tenant_model(global, soft_delete(by = Admin))]
+        pub struct Plan {
+            #[tenant_model(primary_key)]
+            pub id: Uuid,
+            #[tenant_model(references = Region)]
+            pub region: String,
+            #[tenant_model(references = Self)]
+            pub parent_id: Option<Uuid>,
+        }
+    });
+    // The target's scope, evaluated at compile time.
+    assert!(out.contains("const_:()=::tenant_model::__private::check_global_reference(<Regionas::tenant_model::__private::Model>::DEF.scope);"));
+    assert!(out.contains("const_:()=::tenant_model::__private::check_global_deleted_by(<Adminas::tenant_model::__private::Model>::DEF.scope);"));
+    // `Self` is this global model: nothing to check, and outside the impl
+    // it is spelt with the struct's name.
+    assert!(!out.contains("<Selfas::tenant_model::__private::Model>::Key"));
+    assert!(out.contains(
+        "assert_key_type::<Option<Uuid>,<Planas::tenant_model::__private::Model>::Key,Plan>();"
+    ));
+    // `deleted_by_id` is an `Option<Uuid>` pointing at `by`'s key.
+    assert!(out.contains("assert_key_type::<::core::option::Option<::tenant_model::__private::Uuid>,<Adminas::tenant_model::__private::Model>::Key,Admin>();"));
+    assert!(out
+        .contains("assert_single_key::<<Adminas::tenant_model::__private::Model>::Key,Admin>();"));
 }
 
 #[test]
@@ -580,9 +618,107 @@ fn unknown_columns_in_indexes() {
 
     // System columns of the table are known.
     model(quote! {
-        #[tenant_model(soft_delete, index(tenant_id, deleted_at desc), unique(created_at))]
+        #[tenant_model(soft_delete, index(created_at, deleted_at desc), unique(created_at))]
         struct User { #[tenant_model(primary_key)] id: Uuid }
     });
+}
+
+#[test]
+fn tenant_id_is_not_listed_in_keys_it_already_leads() {
+    let errors = model_errors(quote! {
+        #[tenant_model(unique(tenant_id, email), index(created_at, tenant_id))]
+        struct User {
+            #[tenant_model(primary_key)]
+            id: Uuid,
+            email: String,
+        }
+    });
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("`tenant_id` is put in front of every `unique` of a tenant model already: list only the other columns (`unique(email)` covers `(tenant_id, email)`)"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1].ends_with("(or add `tenant_prefix = false` to place it yourself)"),
+        "{}",
+        errors[1]
+    );
+    // Where tenant-model does not put it in front, the user may.
+    model(quote! {
+        #[tenant_model(index(email, tenant_id, tenant_prefix = false), index(tenant_id, using = "hash"))]
+        struct User { #[tenant_model(primary_key)] id: Uuid, email: String }
+    });
+    // A field mapping `tenant_id` cannot be a key of its own.
+    let errors = model_errors(quote! {
+        struct User {
+            #[tenant_model(primary_key)]
+            id: Uuid,
+            #[tenant_model(unique, index)]
+            tenant_id: TenantId,
+        }
+    });
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors[0]
+        .starts_with("`unique` on `tenant_id` would make a key of `(tenant_id, tenant_id)`"));
+    assert!(errors[1]
+        .starts_with("`index` on `tenant_id` would make a key of `(tenant_id, tenant_id)`"));
+    // On a global model `tenant_id` is no column at all.
+    assert_one_error(
+        model_errors(quote! {
+            #[tenant_model(global, unique(tenant_id))]
+            struct Plan { #[tenant_model(primary_key)] id: Uuid }
+        }),
+        "unknown column `tenant_id` in `unique`",
+    );
+}
+
+#[test]
+fn max_length_stops_at_the_varchar_limit() {
+    assert_one_error(
+        model_errors(quote! {
+            struct User {
+                #[tenant_model(primary_key)]
+                id: Uuid,
+                #[tenant_model(max_length = 10_485_761)]
+                bio: String,
+            }
+        }),
+        "`max_length` is at most 10485760, PostgreSQL's limit for `varchar(n)`",
+    );
+    let out = model(quote! {
+        struct User {
+            #[tenant_model(primary_key)]
+            id: Uuid,
+            #[tenant_model(max_length = 10_485_760)]
+            bio: String,
+        }
+    });
+    assert!(out.contains("max_length:::core::option::Option::Some(10485760)"));
+}
+
+#[test]
+fn a_field_constant_cannot_shadow_model_items() {
+    assert_one_error(
+        model_errors(quote! {
+            struct Word {
+                #[tenant_model(primary_key)]
+                id: Uuid,
+                def: String,
+            }
+        }),
+        "field `def` would give the constant `Word::DEF`, which clashes with `Model::DEF` (the model's table description); rename the field and keep the column name with `#[tenant_model(column = \"def\")]`",
+    );
+    // The hint works: a renamed field keeps the column.
+    let out = model(quote! {
+        struct Word {
+            #[tenant_model(primary_key)]
+            id: Uuid,
+            #[tenant_model(column = "def")]
+            definition: String,
+        }
+    });
+    assert!(out.contains("constDEFINITION:::tenant_model::__private::Column<Word,String>=::tenant_model::__private::Column::new(\"def\")"));
 }
 
 #[test]

@@ -10,9 +10,10 @@ pub use uuid::Uuid;
 
 pub use crate::column::Column;
 pub use crate::column_type::{
-    ColumnType, KeyColumn, NullableColumn, ScalarColumn, ScalarType, SqlType, TextColumn,
+    ColumnType, NullableColumn, ScalarColumn, ScalarType, SqlType, TextColumn,
 };
 pub use crate::error::Error;
+pub use crate::key::{FallbackKey, KeyReference, SingleColumnKey};
 pub use crate::model::{
     BoxedParam, ColumnDef, DefaultValue, ForeignKeyDef, IndexColumn, IndexDef, LinkDef, Model,
     ModelDef, OnDelete, Param, Scope, SoftDeleteDef, SystemColumn, UniqueDef,
@@ -63,10 +64,11 @@ pub const fn assert_column_type<T: ColumnType>() {}
 pub const fn assert_text<T: TextColumn>() {}
 /// Compile-time check: `T` is nullable (for `on_delete = set_null`).
 pub const fn assert_nullable<T: NullableColumn>() {}
-/// Compile-time check: `T` can hold a key (for `references = ...`).
-pub const fn assert_key<T: KeyColumn>() {}
-/// Compile-time check: `T` is a model (for `references`, `by`, `link`).
-pub const fn assert_model<T: Model>() {}
+/// Compile-time check: `K`, the key of model `M`, has one column (for
+/// `references = M`, `soft_delete(by = M)`).
+pub const fn assert_single_key<K: SingleColumnKey<M>, M>() {}
+/// Compile-time check: a field of type `F` can hold `K`, the key of model `M`.
+pub const fn assert_key_type<F, K: KeyReference<F, M>, M>() {}
 
 /// How generated code uses a field's type: everything goes through this one
 /// trait, implemented for every [`ColumnType`]. An unsupported field type
@@ -205,6 +207,23 @@ const fn str_eq(a: &str, b: &str) -> bool {
         i += 1;
     }
     true
+}
+
+/// Compile-time check of `references = M` on a `global` model (called in a
+/// `const` with `M`'s scope): a global row is shared by all tenants, so it
+/// cannot point at one tenant's row.
+pub const fn check_global_reference(target: Scope) {
+    if let Scope::Tenant = target {
+        panic!("a `global` model cannot reference a tenant model: its rows are shared by all tenants, and each would point into one tenant's rows (the foreign key cannot include `tenant_id`, which a global table does not have)");
+    }
+}
+
+/// As [`check_global_reference`], for `soft_delete(by = M)` on a `global`
+/// model.
+pub const fn check_global_deleted_by(target: Scope) {
+    if let Scope::Tenant = target {
+        panic!("a `global` model cannot record a tenant model in `soft_delete(by = ...)`: its rows are shared by all tenants, and `deleted_by_id` would point into one tenant's rows");
+    }
 }
 
 /// Compile-time check of a `primary_key` field: key columns are NOT NULL,

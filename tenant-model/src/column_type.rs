@@ -169,17 +169,6 @@ impl TextColumn for Option<String> {}
 pub trait NullableColumn {}
 impl<T> NullableColumn for Option<T> {}
 
-/// Column types that can hold a reference to another model's key (`Uuid`,
-/// `Option<Uuid>`).
-#[diagnostic::on_unimplemented(
-    message = "a `references = ...` field must be `Uuid` or `Option<Uuid>`, not `{Self}`",
-    label = "not a key type"
-)]
-pub trait KeyColumn {}
-impl KeyColumn for Uuid {}
-impl KeyColumn for Option<Uuid> {}
-impl KeyColumn for crate::TenantId {}
-
 impl ScalarColumn for crate::TenantId {
     const SCALAR: ScalarType = ScalarType::Uuid;
 }

@@ -124,6 +124,11 @@ pub enum Error {
     #[error("migration conflict: {0}")]
     MigrationConflict(String),
 
+    /// The models cannot be emitted as one schema (two models on one
+    /// table); see [`Schema::check`](crate::Schema::check).
+    #[error("invalid schema: {0}")]
+    Schema(#[from] crate::schema::SchemaError),
+
     /// No PostgreSQL server could be found or started.
     #[error("no database: {0}")]
     NoDatabase(String),

@@ -34,13 +34,6 @@ impl<T: tokio_postgres::types::ToSql + Send + Sync> Key for Option<T> {
     }
 }
 
-/// The key of the derive's fallback output (never used at run time).
-impl Key for () {
-    fn params(&self) -> Vec<Param<'_>> {
-        Vec::new()
-    }
-}
-
 macro_rules! tuple_keys {
     ($(($($name:ident : $idx:tt),+)),*) => {$(
         impl<$($name: tokio_postgres::types::ToSql + Send + Sync),+> Key for ($($name,)+) {
@@ -52,3 +45,77 @@ macro_rules! tuple_keys {
 }
 
 tuple_keys!((A: 0, B: 1), (A: 0, B: 1, C: 2), (A: 0, B: 1, C: 2, D: 3));
+
+/// A primary key of one column, the only kind `references = M` and
+/// `soft_delete(by = M)` can point at (a foreign key names one column).
+/// `M` is the model whose key `Self` is, for the message.
+///
+/// Implemented for the single-column key types; the derive checks it at
+/// compile time, so a reference to a model with a composite key is a build
+/// error at the `references` attribute.
+#[diagnostic::on_unimplemented(
+    message = "`{M}` has a composite primary key `{Self}`; `references` and `soft_delete(by = ...)` need a model with a single-column key",
+    label = "composite primary key",
+    note = "a foreign key points at one key column; reference a model with one `primary_key` field"
+)]
+pub trait SingleColumnKey<M> {}
+
+/// A field of type `F` can hold a reference to model `M`, whose key type is
+/// `Self`: `F` is the key's type, or `Option` of it (a `TenantId` field may
+/// hold a `Uuid` key).
+///
+/// Composite keys accept any field here: they are rejected once, by
+/// [`SingleColumnKey`].
+#[diagnostic::on_unimplemented(
+    message = "a field referencing `{M}` must have the type of its key, `{Self}` (or `Option<{Self}>`), not `{F}`",
+    label = "not the type of `{M}`'s key"
+)]
+pub trait KeyReference<F, M> {}
+
+impl<M> SingleColumnKey<M> for Uuid {}
+impl<M> SingleColumnKey<M> for crate::TenantId {}
+impl<M> SingleColumnKey<M> for String {}
+impl<M> SingleColumnKey<M> for i16 {}
+impl<M> SingleColumnKey<M> for i32 {}
+impl<M> SingleColumnKey<M> for i64 {}
+
+impl<M> KeyReference<Uuid, M> for Uuid {}
+impl<M> KeyReference<Option<Uuid>, M> for Uuid {}
+impl<M> KeyReference<crate::TenantId, M> for Uuid {}
+impl<M> KeyReference<Option<crate::TenantId>, M> for Uuid {}
+impl<M> KeyReference<crate::TenantId, M> for crate::TenantId {}
+impl<M> KeyReference<Option<crate::TenantId>, M> for crate::TenantId {}
+impl<M> KeyReference<Uuid, M> for crate::TenantId {}
+impl<M> KeyReference<Option<Uuid>, M> for crate::TenantId {}
+impl<M> KeyReference<String, M> for String {}
+impl<M> KeyReference<Option<String>, M> for String {}
+impl<M> KeyReference<i16, M> for i16 {}
+impl<M> KeyReference<Option<i16>, M> for i16 {}
+impl<M> KeyReference<i32, M> for i32 {}
+impl<M> KeyReference<Option<i32>, M> for i32 {}
+impl<M> KeyReference<i64, M> for i64 {}
+impl<M> KeyReference<Option<i64>, M> for i64 {}
+
+/// The key of the derive's fallback output (never used at run time): a
+/// model that failed to derive adds no errors to the models that reference
+/// it. A type of its own, so that the "implemented for" hints of the errors
+/// above do not name it.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct FallbackKey;
+
+impl Key for FallbackKey {
+    fn params(&self) -> Vec<Param<'_>> {
+        Vec::new()
+    }
+}
+impl<M> SingleColumnKey<M> for FallbackKey {}
+impl<F, M> KeyReference<F, M> for FallbackKey {}
+
+macro_rules! composite_key_references {
+    ($(($($name:ident),+)),*) => {$(
+        impl<F, M, $($name),+> KeyReference<F, M> for ($($name,)+) {}
+    )*};
+}
+
+composite_key_references!((A, B), (A, B, C), (A, B, C, D));

@@ -349,6 +349,23 @@ impl ModelDef {
         }
     }
 
+    /// Every foreign key of the table as `(column, target, on_delete)`: the
+    /// declared ones (`references = M`), then `deleted_by_id` when the model
+    /// has `soft_delete(by = M)` (set to NULL when that row goes).
+    pub fn references(
+        &self,
+    ) -> impl Iterator<Item = (&'static str, fn() -> &'static ModelDef, OnDelete)> + '_ {
+        let deleted_by = self
+            .soft_delete
+            .as_ref()
+            .and_then(|s| s.by)
+            .map(|by| (SystemColumn::DeletedById.name(), by, OnDelete::SetNull));
+        self.foreign_keys
+            .iter()
+            .map(|fk| (fk.column, fk.target, fk.on_delete))
+            .chain(deleted_by)
+    }
+
     /// The single primary-key column, when the key has one column.
     pub fn single_key(&self) -> Option<&'static str> {
         match self.primary_key {

@@ -191,6 +191,31 @@ async fn each_test_gets_a_fresh_database_with_the_schema_and_safe_roles() {
     }
 }
 
+mod clash {
+    use tenant_model::prelude::*;
+
+    /// Takes the table of the built-in `Tenant` root.
+    #[derive(TenantModel)]
+    #[tenant_model(global, table = "tenants")]
+    pub(crate) struct Account {
+        #[tenant_model(primary_key)]
+        pub(crate) id: Uuid,
+    }
+}
+
+#[tokio::test]
+async fn a_schema_that_cannot_be_emitted_is_an_error_before_any_database_is_made() {
+    let schema = Schema::new().model::<clash::Account>();
+    match TestDb::new(&schema).await {
+        Err(Error::Schema(error)) => assert_eq!(
+            error.to_string(),
+            "models `Tenant` and `Account` both map to table `tenants`: give one of them another `#[tenant_model(table = \"...\")]`"
+        ),
+        Err(other) => panic!("expected Error::Schema, got {other}"),
+        Ok(_) => panic!("expected Error::Schema, got a database"),
+    }
+}
+
 #[tokio::test]
 async fn dropping_a_passing_testdb_removes_its_database_and_roles() {
     let db = TestDb::new(&Schema::new()).await.unwrap();

@@ -10,6 +10,7 @@
 //! assert_eq!(sql, Schema::new().create_sql());
 //! ```
 
+mod check;
 mod names;
 mod order;
 mod security;
@@ -22,6 +23,7 @@ use crate::pg_enum::EnumDef;
 use crate::sql_text::{ident, literal};
 use crate::tenant::Tenant;
 
+pub use check::SchemaError;
 pub use security::{ADMIN_SETTING, TENANT_SETTING};
 pub(crate) use table::type_sql;
 pub use table::{Constraint, ConstraintKind, Index, Table, TableColumn};
@@ -35,9 +37,15 @@ pub const DEFAULT_ADMIN_ROLE: &str = "tenant_model_admin";
 ///
 /// The built-in [`Tenant`] root is always included; adding a model also adds
 /// every model it references.
+///
+/// Adding never fails; what cannot be emitted (two models on one table) is
+/// reported by [`Schema::check`], and [`Schema::try_create_sql`] checks
+/// before emitting.
 #[derive(Debug, Clone)]
 pub struct Schema {
     models: Vec<&'static ModelDef>,
+    /// Models left out because another model already has their table.
+    rejected: Vec<&'static ModelDef>,
     app_role: String,
     admin_role: String,
 }
@@ -53,6 +61,7 @@ impl Schema {
     pub fn new() -> Schema {
         Schema {
             models: vec![Tenant::DEF],
+            rejected: Vec::new(),
             app_role: DEFAULT_APP_ROLE.to_owned(),
             admin_role: DEFAULT_ADMIN_ROLE.to_owned(),
         }
@@ -63,13 +72,18 @@ impl Schema {
         self.add_def(M::DEF)
     }
 
-    /// Adds a model by its description.
+    /// Adds a model by its description (and the models it references).
+    ///
+    /// A model already in the schema is not added twice. A different model
+    /// whose table is already taken is left out and reported by
+    /// [`Schema::check`].
     pub fn add_def(mut self, def: &'static ModelDef) -> Schema {
-        if self
-            .models
-            .iter()
-            .any(|m| std::ptr::eq(*m, def) || m.table == def.table)
-        {
+        if let Some(taken) = self.models.iter().find(|m| m.table == def.table) {
+            let known = check::same_model(taken, def)
+                || self.rejected.iter().any(|r| check::same_model(r, def));
+            if !known {
+                self.rejected.push(def);
+            }
             return self;
         }
         self.models.push(def);
@@ -111,6 +125,7 @@ impl Schema {
     }
 
     /// The tables, in creation order (a table after those it references).
+    /// Not checked: see [`Schema::check`].
     pub fn tables(&self) -> Vec<Table> {
         order::order(&self.models)
             .tables
@@ -132,13 +147,70 @@ impl Schema {
         enums
     }
 
+    /// Checks that the models can be emitted together: no two models map to
+    /// the same table, and every reference points at a single-column key
+    /// and never from a global model into a tenant model (the derive already
+    /// rejects those two at compile time; hand-written descriptions are
+    /// checked here).
+    ///
+    /// # Errors
+    ///
+    /// The first [`SchemaError`] found, in the order the models were added.
+    ///
+    /// ```
+    /// use tenant_model::prelude::*;
+    /// use tenant_model::schema::SchemaError;
+    ///
+    /// // `tenants` is the built-in root's table.
+    /// #[derive(TenantModel)]
+    /// #[tenant_model(global)]
+    /// pub struct Tenant { #[tenant_model(primary_key)] pub id: Uuid }
+    ///
+    /// let err = Schema::new().model::<Tenant>().check().unwrap_err();
+    /// assert!(matches!(err, SchemaError::DuplicateTable { table: "tenants", .. }));
+    /// assert!(Schema::new().check().is_ok());
+    /// ```
+    pub fn check(&self) -> Result<(), SchemaError> {
+        match check::check(&self.models, &self.rejected)
+            .into_iter()
+            .next()
+        {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Schema::create_sql`] after [`Schema::check`]: the DDL, or why the
+    /// models cannot be emitted together.
+    ///
+    /// # Errors
+    ///
+    /// As [`Schema::check`].
+    pub fn try_create_sql(&self) -> Result<String, SchemaError> {
+        self.check()?;
+        Ok(self.emit())
+    }
+
     /// The full DDL: roles, the trigger function, enums, then each table
     /// (in foreign-key order) with its keys, indexes, trigger, row-level
     /// security, policies and grants.
     ///
     /// Deterministic: the same models give byte-identical SQL, whatever the
     /// order they were added in.
+    ///
+    /// # Panics
+    ///
+    /// When [`Schema::check`] fails (two models on one table): emitting
+    /// would silently leave one of them out. Use
+    /// [`Schema::try_create_sql`] to get the error as a value.
     pub fn create_sql(&self) -> String {
+        match self.try_create_sql() {
+            Ok(sql) => sql,
+            Err(error) => panic!("cannot emit the schema: {error}"),
+        }
+    }
+
+    fn emit(&self) -> String {
         let tables = self.tables();
         let enums = self.enums();
         let mut sql = format!(

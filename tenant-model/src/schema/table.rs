@@ -164,25 +164,22 @@ impl Table {
                 },
             });
         }
-        let deleted_by = def
-            .soft_delete
-            .as_ref()
-            .and_then(|s| s.by)
-            .map(|by| (SystemColumn::DeletedById.name(), by, OnDelete::SetNull));
-        let declared = def
-            .foreign_keys
-            .iter()
-            .map(|fk| (fk.column, fk.target, fk.on_delete));
-        for (column, target, on_delete) in declared.chain(deleted_by) {
+        for (column, target, on_delete) in def.references() {
             let target = target();
-            let key = target.single_key().unwrap_or("id");
+            // The target's key as it is: `Schema::check` (and the derive,
+            // at compile time) rejects a key of more than one column, never
+            // guessed here.
+            let key = target.primary_key.iter().copied();
             // Between two tenant tables the key includes tenant_id, so the
             // database itself refuses a reference into another tenant.
             let both_tenant = self.scope == Scope::Tenant && target.scope == Scope::Tenant;
             let (columns, target_columns) = if both_tenant {
-                (vec!["tenant_id", column], vec!["tenant_id", key])
+                (
+                    vec!["tenant_id", column],
+                    ["tenant_id"].into_iter().chain(key).collect(),
+                )
             } else {
-                (vec![column], vec![key])
+                (vec![column], key.collect())
             };
             let on_delete = match on_delete {
                 OnDelete::NoAction => "NO ACTION".to_owned(),

@@ -1,6 +1,8 @@
 //! The emitter's rules, checked on the SQL text (no database).
 
+use crate::model::{ForeignKeyDef, ModelDef, OnDelete, Scope};
 use crate::prelude::*;
+use crate::schema::{ConstraintKind, SchemaError};
 
 #[derive(TenantModel)]
 #[tenant_model(global, unique(code))]
@@ -152,4 +154,146 @@ fn role_names_are_configurable_and_quoted_when_needed() {
     assert!(sql.contains("CREATE ROLE \"App User\" NOLOGIN NOSUPERUSER NOBYPASSRLS;"));
     assert!(sql.contains("TO ops\n"));
     assert!(sql.contains("GRANT SELECT, UPDATE (name) ON tenants TO \"App User\";"));
+}
+
+// ---------------------------------------------------------------------------
+// What cannot be emitted
+// ---------------------------------------------------------------------------
+
+mod clash {
+    use crate::prelude::*;
+
+    #[derive(TenantModel)]
+    #[tenant_model(table = "docs")]
+    pub(super) struct Page {
+        #[tenant_model(primary_key)]
+        id: Uuid,
+    }
+
+    /// The built-in root's table name.
+    #[derive(TenantModel)]
+    #[tenant_model(global)]
+    pub(super) struct Tenant {
+        #[tenant_model(primary_key)]
+        id: Uuid,
+    }
+}
+
+#[test]
+fn two_models_on_one_table_are_an_error_not_a_dropped_model() {
+    let schema = Schema::new().model::<Doc>().model::<clash::Page>();
+    let expected = SchemaError::DuplicateTable {
+        table: "docs",
+        first: "Doc",
+        second: "Page",
+    };
+    assert_eq!(schema.check(), Err(expected.clone()));
+    assert_eq!(schema.try_create_sql(), Err(expected));
+    assert_eq!(
+        schema.check().unwrap_err().to_string(),
+        "models `Doc` and `Page` both map to table `docs`: give one of them another `#[tenant_model(table = \"...\")]`"
+    );
+    // The built-in `tenants` table is taken too.
+    assert!(matches!(
+        Schema::new().model::<clash::Tenant>().check(),
+        Err(SchemaError::DuplicateTable {
+            table: "tenants",
+            first: "Tenant",
+            ..
+        })
+    ));
+}
+
+#[test]
+#[should_panic(
+    expected = "cannot emit the schema: models `Doc` and `Page` both map to table `docs`"
+)]
+fn create_sql_refuses_two_models_on_one_table() {
+    let _ = Schema::new()
+        .model::<Doc>()
+        .model::<clash::Page>()
+        .create_sql();
+}
+
+#[test]
+fn a_model_added_again_or_through_a_reference_is_one_model() {
+    // Doc references Folder and Plan; Folder references Doc.
+    let schema = Schema::new()
+        .model::<Folder>()
+        .model::<Doc>()
+        .model::<Plan>()
+        .model::<Doc>();
+    assert_eq!(schema.check(), Ok(()));
+    assert_eq!(schema.models().len(), 4, "tenants, folders, docs, plans");
+}
+
+#[derive(TenantModel)]
+struct Pair {
+    #[tenant_model(primary_key)]
+    left: Uuid,
+    #[tenant_model(primary_key)]
+    right: Uuid,
+}
+
+/// Descriptions the derive refuses to generate, written by hand.
+fn hand_written(scope: Scope, target: fn() -> &'static ModelDef) -> &'static ModelDef {
+    Box::leak(Box::new(ModelDef {
+        rust_name: "Handmade",
+        table: "handmade",
+        scope,
+        fields: &[],
+        primary_key: &[],
+        uniques: &[],
+        indexes: &[],
+        foreign_keys: Box::leak(Box::new([ForeignKeyDef {
+            column: "target_id",
+            target,
+            on_delete: OnDelete::NoAction,
+        }])),
+        soft_delete: None,
+        link: None,
+    }))
+}
+
+#[test]
+fn references_the_emitter_cannot_honour_are_errors() {
+    let composite = Schema::new().add_def(hand_written(Scope::Tenant, <Pair as Model>::def));
+    assert_eq!(
+        composite.check(),
+        Err(SchemaError::CompositeKeyReference {
+            model: "Handmade",
+            column: "target_id",
+            target: "Pair",
+            key_columns: 2,
+        })
+    );
+    // No column is invented for the target: the key is taken as it is.
+    let table = composite
+        .tables()
+        .into_iter()
+        .find(|t| t.name == "handmade")
+        .unwrap();
+    let target_columns: Vec<&Vec<&str>> = table
+        .constraints
+        .iter()
+        .filter_map(|c| match &c.kind {
+            ConstraintKind::ForeignKey {
+                table: "pairs",
+                target_columns,
+                ..
+            } => Some(target_columns),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(target_columns, [&vec!["tenant_id", "left", "right"]]);
+
+    let global = Schema::new().add_def(hand_written(Scope::Global, <Folder as Model>::def));
+    assert_eq!(
+        global.check(),
+        Err(SchemaError::GlobalReferencesTenant {
+            model: "Handmade",
+            column: "target_id",
+            target: "Folder",
+        })
+    );
 }

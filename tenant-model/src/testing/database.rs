@@ -71,8 +71,9 @@ impl TestDb {
     ///
     /// # Errors
     ///
-    /// [`Error::NoDatabase`] when no server can be found or started; a
-    /// database error when the DDL or the set-up fails.
+    /// [`Error::NoDatabase`] when no server can be found or started;
+    /// [`Error::Schema`] when the models cannot be emitted together (see
+    /// [`Schema::check`]); a database error when the DDL or the set-up fails.
     pub async fn new(schema: &Schema) -> Result<TestDb, Error> {
         TestDb::new_on(server().await?, schema).await
     }
@@ -84,7 +85,7 @@ impl TestDb {
     ///
     /// As [`TestDb::new`].
     pub async fn new_on(server: &Server, schema: &Schema) -> Result<TestDb, Error> {
-        let ddl = schema.create_sql();
+        let ddl = schema.try_create_sql()?;
         let template = template_name(schema, &ddl);
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let name = database_name(std::thread::current().name(), &suffix[..8]);

@@ -8,6 +8,16 @@ pub struct User {
     pub email: String,
 }
 
+// A model referencing the failed one adds no error of its own.
+#[derive(TenantModel)]
+#[tenant_model(soft_delete(by = User))]
+pub struct Post {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    #[tenant_model(references = User)]
+    pub author_id: Uuid,
+}
+
 fn uses(user: &User) -> usize {
     let _email: Column<User, String> = User::EMAIL;
     let _created = User::CREATED_AT;

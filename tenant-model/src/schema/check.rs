@@ -1,0 +1,132 @@
+//! What makes a set of models impossible to emit as one schema: two models
+//! on one table, and references the foreign-key emitter cannot honour.
+//!
+//! `#[derive(TenantModel)]` already rejects the references at compile time
+//! (a composite-key target, a global model pointing at a tenant model); the
+//! checks here cover descriptions written by hand and give the emitter one
+//! place that guarantees what it relies on. Two models on one table cannot
+//! be seen by any single derive: only the set of models shows it.
+
+use crate::model::{ModelDef, Scope};
+
+/// Why a [`Schema`](super::Schema) cannot be emitted.
+///
+/// ```
+/// use tenant_model::prelude::*;
+/// use tenant_model::schema::SchemaError;
+///
+/// #[derive(TenantModel)]
+/// #[tenant_model(table = "notes")]
+/// pub struct Note { #[tenant_model(primary_key)] pub id: Uuid }
+///
+/// #[derive(TenantModel)]
+/// #[tenant_model(table = "notes")]
+/// pub struct Memo { #[tenant_model(primary_key)] pub id: Uuid }
+///
+/// let schema = Schema::new().model::<Note>().model::<Memo>();
+/// assert_eq!(
+///     schema.check(),
+///     Err(SchemaError::DuplicateTable { table: "notes", first: "Note", second: "Memo" })
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// Two different models map to the same table (also the built-in
+    /// `tenants` table).
+    #[error("models `{first}` and `{second}` both map to table `{table}`: give one of them another `#[tenant_model(table = \"...\")]`")]
+    DuplicateTable {
+        /// The table.
+        table: &'static str,
+        /// The model added first (the one whose table would be emitted).
+        first: &'static str,
+        /// The model added later.
+        second: &'static str,
+    },
+
+    /// A foreign key points at a model whose primary key is not one column.
+    #[error("`{model}.{column}` references `{target}`, whose primary key has {key_columns} columns; a reference needs a single-column key")]
+    CompositeKeyReference {
+        /// The referencing model.
+        model: &'static str,
+        /// The referencing column.
+        column: &'static str,
+        /// The referenced model.
+        target: &'static str,
+        /// How many columns the target's key has.
+        key_columns: usize,
+    },
+
+    /// A global model points at a tenant model: a row shared by all tenants
+    /// would point into one tenant's rows.
+    #[error("global model `{model}` references tenant model `{target}` in `{column}`: a row shared by all tenants cannot point into one tenant's rows")]
+    GlobalReferencesTenant {
+        /// The referencing (global) model.
+        model: &'static str,
+        /// The referencing column.
+        column: &'static str,
+        /// The referenced (tenant) model.
+        target: &'static str,
+    },
+}
+
+/// Whether `a` and `b` describe the same model. Addresses of constants are
+/// not unique (a `const` may be instantiated once per use), so equal
+/// descriptions count as one model.
+pub(crate) fn same_model(a: &ModelDef, b: &ModelDef) -> bool {
+    std::ptr::eq(a, b)
+        || (a.rust_name == b.rust_name
+            && a.table == b.table
+            && a.scope == b.scope
+            && a.primary_key == b.primary_key
+            && a.fields.len() == b.fields.len()
+            && a.fields
+                .iter()
+                .zip(b.fields)
+                .all(|(x, y)| x.field == y.field && x.name == y.name))
+}
+
+/// Every problem with `models` (the models a schema emits) and `rejected`
+/// (models that were left out because their table was taken), in the order
+/// they were added.
+pub(crate) fn check(
+    models: &[&'static ModelDef],
+    rejected: &[&'static ModelDef],
+) -> Vec<SchemaError> {
+    let duplicates = rejected.iter().filter_map(|second| {
+        let first = models.iter().find(|m| m.table == second.table)?;
+        Some(SchemaError::DuplicateTable {
+            table: second.table,
+            first: first.rust_name,
+            second: second.rust_name,
+        })
+    });
+    let references = models.iter().flat_map(|model| references(model));
+    duplicates.chain(references).collect()
+}
+
+/// The problems with one model's foreign keys (declared and `deleted_by_id`).
+fn references(model: &'static ModelDef) -> Vec<SchemaError> {
+    model
+        .references()
+        .filter_map(|(column, target, _)| {
+            let target = target();
+            if target.primary_key.len() != 1 {
+                Some(SchemaError::CompositeKeyReference {
+                    model: model.rust_name,
+                    column,
+                    target: target.rust_name,
+                    key_columns: target.primary_key.len(),
+                })
+            } else if model.scope == Scope::Global && target.scope == Scope::Tenant {
+                Some(SchemaError::GlobalReferencesTenant {
+                    model: model.rust_name,
+                    column,
+                    target: target.rust_name,
+                })
+            } else {
+                None
+            }
+        })
+        .collect()
+}
