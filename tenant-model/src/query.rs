@@ -202,7 +202,7 @@ impl<M: Model> Query<M> {
             }
         }
         for filter in &self.filters {
-            conditions.push(format!("({})", filter.render(&mut params)));
+            conditions.push(format!("({})", filter.render(&mut params)?));
         }
         if let Some(after) = &self.after {
             let key = M::DEF.single_key().ok_or_else(|| {

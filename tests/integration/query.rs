@@ -359,3 +359,62 @@ async fn enum_columns_filter_by_value_and_by_list() {
     assert_eq!(not_guest, 2);
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_raw_filter_placeholder_without_a_parameter_is_an_error_not_the_tenant() {
+    let (seed, db) = ten_users().await;
+    let mut scope = db.tenant(seed.tenant_a);
+    // `$1` of the query is the tenant filter's parameter: a fragment that
+    // names `$1` without a parameter of its own must not compare with it.
+    let stray = Filter::sql("tenant_id = $1", vec![]);
+    let err = User::query()
+        .filter(stray)
+        .all(&mut scope)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, tenant_model::Error::InvalidQuery(m) if m.contains("$1")),
+        "{err}"
+    );
+    let beyond = Filter::sql("email = $2", vec![Box::new("u1@acme.test".to_owned())]);
+    let err = User::query()
+        .filter(beyond)
+        .count(&mut scope)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, tenant_model::Error::InvalidQuery(m) if m.contains("$2")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_placeholder_inside_a_raw_filter_literal_is_text() {
+    let (seed, db) = ten_users().await;
+    let mut named = user("dollar@acme.test");
+    named.full_name = "$1".to_owned();
+    db.tenant(seed.tenant_a).insert(named).await.unwrap();
+    let mut scope = db.tenant(seed.tenant_a);
+    let raw = Filter::sql(
+        "full_name = '$1' /* $1 */ OR email = $1",
+        vec![Box::new("u4@acme.test".to_owned())],
+    );
+    let rows = User::query()
+        .filter(raw)
+        .order_by(User::EMAIL.asc())
+        .all(&mut scope)
+        .await
+        .unwrap();
+    assert_eq!(emails(&rows), ["dollar@acme.test", "u4@acme.test"]);
+    let sql = User::query()
+        .filter(Filter::sql(
+            "full_name = '$1' OR email = $1",
+            vec![Box::new(String::new())],
+        ))
+        .to_sql(Some(seed.tenant_a.into()))
+        .unwrap();
+    assert!(
+        sql.contains("(full_name = '$1' OR email = $2)"),
+        "only the placeholder is renumbered: {sql}"
+    );
+}
