@@ -391,7 +391,8 @@ pub(crate) async fn traced_rows<M: Model, E: Executor + ?Sized>(
     let rows = executor
         .__rows(sql, params)
         .instrument(span.clone())
-        .await?;
+        .await
+        .map_err(|e| e.in_model(M::DEF))?;
     span.record("rows", rows.len());
     Ok(rows)
 }
@@ -407,7 +408,8 @@ pub(crate) async fn traced_count<M: Model, E: Executor + ?Sized>(
     let n = executor
         .__count(sql, params)
         .instrument(span.clone())
-        .await?;
+        .await
+        .map_err(|e| e.in_model(M::DEF))?;
     span.record("rows", n);
     Ok(n)
 }
