@@ -298,16 +298,17 @@ pub trait Executor: sealed::Sealed + Send {
 fn scoped<M: Model>(
     tenant: Option<TenantId>,
 ) -> Result<(&'static Statements, Option<TenantId>), Error> {
-    let scoped = tenant.filter(|_| M::DEF.scope == Scope::Tenant);
+    let scoped = tenant.filter(|_| M::DEF.scope.tenant_column().is_some());
     Ok((M::sql().statements(scoped.is_some()), scoped))
 }
 
-/// Inserts into a tenant table need the tenant from the context.
+/// The tenant an insert writes as `tenant_id`: required on tenant tables,
+/// none elsewhere (inserts into `tenants` take no tenant parameter).
 fn require_tenant<M: Model>(tenant: Option<TenantId>) -> Result<Option<TenantId>, Error> {
-    if M::DEF.scope == Scope::Tenant && tenant.is_none() {
-        return Err(Error::NoTenantContext);
+    if M::DEF.scope != Scope::Tenant {
+        return Ok(None);
     }
-    Ok(tenant)
+    tenant.map(Some).ok_or(Error::NoTenantContext)
 }
 
 fn soft_delete_model<M: Model>() -> Result<(), Error> {

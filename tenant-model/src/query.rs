@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::executor::{traced_rows, Executor};
 use crate::filter::{Filter, Params};
 use crate::key::Key;
-use crate::model::{BoxedParam, Model, Param, Scope};
+use crate::model::{BoxedParam, Model, Param};
 use crate::operand::Operand;
 use crate::record::Record;
 use crate::sql_text::ident;
@@ -191,8 +191,8 @@ impl<M: Model> Query<M> {
     ) -> Result<(String, Vec<Param<'a>>), Error> {
         let mut params = Params::new(1);
         let mut conditions = Vec::new();
-        if let (Some(t), Scope::Tenant) = (tenant, M::DEF.scope) {
-            conditions.push(format!("tenant_id = {}", params.push(t)));
+        if let (Some(t), Some(column)) = (tenant, M::DEF.scope.tenant_column()) {
+            conditions.push(format!("{} = {}", ident(column), params.push(t)));
         }
         if M::DEF.soft_delete.is_some() {
             match self.deleted {
@@ -392,9 +392,9 @@ impl<M: Model> StreamState<'_, M> {
     }
 }
 
-/// The tenant to filter by: the context's, on tenant tables.
+/// The tenant to filter by: the context's, on tenant tables and `tenants`.
 fn scoped_tenant<M: Model, E: Executor>(executor: &E) -> Option<TenantId> {
     executor
         .tenant_id()
-        .filter(|_| M::DEF.scope == Scope::Tenant)
+        .filter(|_| M::DEF.scope.tenant_column().is_some())
 }

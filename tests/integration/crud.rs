@@ -510,6 +510,70 @@ async fn generated_queries_filter_by_tenant_even_without_rls() {
 }
 
 #[tokio::test]
+async fn statements_on_tenants_filter_by_the_tenant_even_without_rls() {
+    let seed = seeded().await;
+    let su = seed.db.superuser().await.unwrap();
+    su.batch_execute("ALTER TABLE tenants NO FORCE ROW LEVEL SECURITY; ALTER TABLE tenants DISABLE ROW LEVEL SECURITY")
+        .await
+        .unwrap();
+    let db = app_db(&seed.db, 2);
+    let raw = seed.db.app().await.unwrap();
+    assert_eq!(
+        count(&raw, "SELECT count(*) FROM tenants").await,
+        2,
+        "RLS is off on tenants: raw SQL sees both"
+    );
+
+    let scope = || db.tenant(seed.tenant_a);
+    assert!(scope()
+        .find::<Tenant>(seed.tenant_b)
+        .await
+        .unwrap_err()
+        .is_not_found());
+    assert!(scope()
+        .get::<Tenant>(seed.tenant_b)
+        .await
+        .unwrap()
+        .is_none());
+    let err = scope()
+        .update::<Tenant>(seed.tenant_b, Changes::new().set(Tenant::NAME, "pwned"))
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    let listed = Tenant::query().all(&mut scope()).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [seed.tenant_a]
+    );
+    assert_eq!(Tenant::query().count(&mut scope()).await.unwrap(), 1);
+    assert!(!Tenant::query()
+        .filter(Tenant::ID.eq(seed.tenant_b))
+        .exists(&mut scope())
+        .await
+        .unwrap());
+
+    // Its own row still works, and the admin scope still sees every tenant.
+    let own = scope()
+        .update::<Tenant>(seed.tenant_a, Changes::new().set(Tenant::NAME, "Acme Inc"))
+        .await
+        .unwrap();
+    assert_eq!(own.name, "Acme Inc");
+    let all = db
+        .admin("tenant listing")
+        .unwrap()
+        .run(async |tx| Tenant::query().count(tx).await)
+        .await
+        .unwrap();
+    assert_eq!(all, 2);
+    let name: String = su
+        .query_one("SELECT name FROM tenants WHERE id = $1", &[&seed.tenant_b])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(name, "Globex");
+}
+
+#[tokio::test]
 async fn raw_sql_runs_inside_the_tenant_transaction() {
     let seed = seeded().await;
     let db = app_db(&seed.db, 2);
