@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::extra::{Event, Note, Plan};
 use crate::models::{Organization, Team, User, UserRole, UserTeamLink};
-use crate::support::{app_db, count, seeded, user};
+use crate::support::{app_db, count, seeded, user, without_rls};
 
 #[tokio::test]
 async fn insert_takes_tenant_and_timestamps_from_the_database() {
@@ -459,10 +459,7 @@ async fn errors_are_typed() {
 #[tokio::test]
 async fn generated_queries_filter_by_tenant_even_without_rls() {
     let seed = seeded().await;
-    let su = seed.db.superuser().await.unwrap();
-    su.batch_execute("ALTER TABLE notes NO FORCE ROW LEVEL SECURITY; ALTER TABLE notes DISABLE ROW LEVEL SECURITY")
-        .await
-        .unwrap();
+    without_rls(&seed.db, "notes").await;
     let db = app_db(&seed.db, 2);
     let a_note = db
         .tenant(seed.tenant_a)
@@ -512,10 +509,7 @@ async fn generated_queries_filter_by_tenant_even_without_rls() {
 #[tokio::test]
 async fn statements_on_tenants_filter_by_the_tenant_even_without_rls() {
     let seed = seeded().await;
-    let su = seed.db.superuser().await.unwrap();
-    su.batch_execute("ALTER TABLE tenants NO FORCE ROW LEVEL SECURITY; ALTER TABLE tenants DISABLE ROW LEVEL SECURITY")
-        .await
-        .unwrap();
+    without_rls(&seed.db, "tenants").await;
     let db = app_db(&seed.db, 2);
     let raw = seed.db.app().await.unwrap();
     assert_eq!(
@@ -565,7 +559,7 @@ async fn statements_on_tenants_filter_by_the_tenant_even_without_rls() {
         .await
         .unwrap();
     assert_eq!(all, 2);
-    let name: String = su
+    let name: String = raw
         .query_one("SELECT name FROM tenants WHERE id = $1", &[&seed.tenant_b])
         .await
         .unwrap()

@@ -479,36 +479,30 @@ where
     panic!("paging does not end: {seen:?}");
 }
 
+/// The ids of all notes in one query's `ORDER BY first, then`.
+async fn in_order<T, K>(
+    scope: &mut tenant_model::TenantScope,
+    first: tenant_model::Order<Note, T>,
+    then: tenant_model::Order<Note, K>,
+) -> Vec<uuid::Uuid> {
+    let rows = Note::query()
+        .order_by(first)
+        .order_by(then)
+        .all(scope)
+        .await
+        .unwrap();
+    rows.iter().map(|n| n.id).collect()
+}
+
 #[tokio::test]
 async fn keyset_pagination_with_nulls_and_ties_sees_every_row_once() {
     let (seed, db) = notes_with_nulls_and_ties().await;
     let mut scope = db.tenant(seed.tenant_a);
-    let ids = |rows: Vec<tenant_model::Record<Note>>| rows.iter().map(|n| n.id).collect::<Vec<_>>();
     // PostgreSQL's order: NULLs last ascending, first descending; ties by key.
-    let body_asc = ids(Note::query()
-        .order_by(Note::BODY.asc())
-        .order_by(Note::ID.asc())
-        .all(&mut scope)
-        .await
-        .unwrap());
-    let body_desc = ids(Note::query()
-        .order_by(Note::BODY.desc())
-        .order_by(Note::ID.desc())
-        .all(&mut scope)
-        .await
-        .unwrap());
-    let prio_asc = ids(Note::query()
-        .order_by(Note::PRIORITY.asc())
-        .order_by(Note::ID.asc())
-        .all(&mut scope)
-        .await
-        .unwrap());
-    let prio_desc = ids(Note::query()
-        .order_by(Note::PRIORITY.desc())
-        .order_by(Note::ID.desc())
-        .all(&mut scope)
-        .await
-        .unwrap());
+    let body_asc = in_order(&mut scope, Note::BODY.asc(), Note::ID.asc()).await;
+    let body_desc = in_order(&mut scope, Note::BODY.desc(), Note::ID.desc()).await;
+    let prio_asc = in_order(&mut scope, Note::PRIORITY.asc(), Note::ID.asc()).await;
+    let prio_desc = in_order(&mut scope, Note::PRIORITY.desc(), Note::ID.desc()).await;
     assert_eq!(body_asc.len(), 9);
     for size in [1, 2, 3] {
         let body = |n: &tenant_model::Record<Note>| n.body.clone();
