@@ -181,7 +181,8 @@ async fn a_terminated_backend_is_a_lost_connection() {
     let terminate = |pid: i32| {
         let su = &su;
         async move {
-            su.execute("SELECT pg_terminate_backend($1)", &[&pid])
+            // With a timeout, it returns once the backend has exited.
+            su.execute("SELECT pg_terminate_backend($1, 10000)", &[&pid])
                 .await
                 .unwrap();
         }
@@ -191,7 +192,21 @@ async fn a_terminated_backend_is_a_lost_connection() {
     let mut tx = db.tenant(seed.tenant_a).begin().await.unwrap();
     let pid: i32 = tx.raw_query("SELECT pg_backend_pid()", &[]).await.unwrap()[0].get(0);
     let (slept, ()) = tokio::join!(tx.raw_query("SELECT pg_sleep(30)", &[]), async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Wait until the sleep is running, then end the backend.
+        for _ in 0..500 {
+            let sleeping: i64 = su
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE '%pg_sleep(30)%'",
+                    &[&pid],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if sleeping == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         terminate(pid).await;
     });
     let err = slept.unwrap_err();
@@ -216,8 +231,8 @@ async fn a_terminated_backend_is_a_lost_connection() {
         .await
         .unwrap()[0]
         .get(0);
-    tokio::time::sleep(Duration::from_millis(50)).await;
     terminate(pid).await;
+    // Let the client's connection task read the server's goodbye.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let found = db
         .tenant(seed.tenant_a)
