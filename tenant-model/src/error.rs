@@ -1,11 +1,25 @@
 //! The error type: one variant per failure a caller may want to handle.
+//!
+//! Server errors are sorted by their SQLSTATE code, which does not depend
+//! on the server's `lc_messages`. Only two finer details read more than the
+//! code, best-effort: whether a 42501 refusal came from row-level security
+//! or from a missing privilege, and which column a 22001 value was too long
+//! for (see the variants).
 
 use tokio_postgres::error::{DbError, SqlState};
+
+use crate::model::ModelDef;
 
 /// A `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong, as variants a caller can match.
+///
+/// Helpers answer the usual questions whatever the variant:
+/// [`Error::is_retryable`] (serialization failure, deadlock),
+/// [`Error::is_rejected`] (any access refusal, SQLSTATE 42501),
+/// [`Error::is_connection_lost`], [`Error::code`] and
+/// [`Error::db_error`] for the server's report.
 ///
 /// ```
 /// # fn handle(e: tenant_model::Error) -> &'static str {
@@ -62,19 +76,102 @@ pub enum Error {
 
     /// A row-level security policy rejected the write: the row belongs to
     /// another tenant, or there is no tenant context (SQLSTATE 42501).
-    #[error("row-level security rejected the write to {}", .table.as_deref().unwrap_or("a table"))]
+    ///
+    /// PostgreSQL reports RLS refusals and missing privileges with the same
+    /// code; telling them apart is best-effort. A refusal is taken as RLS
+    /// when the server names the routine that checks policies
+    /// (`ExecWithCheckOptions`, `check_enable_rls`; not translated) or, failing
+    /// that, when the message mentions "row-level security" (English
+    /// `lc_messages` only). Either way [`Error::is_rejected`] is true: it
+    /// reads the code alone.
+    #[error("access refused: row-level security rejected the write to {}", .table.as_deref().unwrap_or("a table"))]
     RowSecurity {
-        /// The table, when PostgreSQL names it.
+        /// The table, when PostgreSQL names it (read from the message when
+        /// it quotes the name in `"..."`).
         table: Option<String>,
         /// The driver's error.
         #[source]
         source: tokio_postgres::Error,
     },
 
-    /// The role lacks a privilege (SQLSTATE 42501 without RLS), e.g. the
-    /// application role deleting from `tenants`.
-    #[error("permission denied")]
+    /// Any other access refusal (SQLSTATE 42501), e.g. the application role
+    /// deleting from `tenants`, whatever language the server's message is in.
+    #[error("access refused: {}", server_message(.source))]
     PermissionDenied {
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// The transaction could not be serialized with concurrent ones
+    /// (SQLSTATE 40001, under `REPEATABLE READ` or `SERIALIZABLE`). Retry the
+    /// whole transaction ([`Error::is_retryable`]).
+    #[error("serialization failure, retry the transaction: {}", server_message(.source))]
+    SerializationFailure {
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// The server broke a deadlock by aborting this transaction (SQLSTATE
+    /// 40P01). Retry the whole transaction ([`Error::is_retryable`]).
+    #[error("deadlock detected, retry the transaction: {}", server_message(.source))]
+    Deadlock {
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// The statement was canceled (SQLSTATE 57014): `statement_timeout`
+    /// ran out, or a cancel request (`pg_cancel_backend`, a client's cancel
+    /// token) arrived. The transaction is aborted; the connection is fine.
+    #[error("statement canceled: {}", server_message(.source))]
+    Canceled {
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// A value is too long for its column (SQLSTATE 22001), e.g. 300
+    /// characters for a `varchar(255)`.
+    #[error("value too long{}: {}", .column.as_deref().map(|c| format!(" for column {c}")).unwrap_or_default(), server_message(.source))]
+    ValueTooLong {
+        /// The column, when known: as the server reports it, or, since
+        /// PostgreSQL does not name it for an `INSERT` or `UPDATE`, for a
+        /// typed statement on a model the one column of the model with the
+        /// length limit the message names (`None` when several share it,
+        /// and for raw SQL).
+        column: Option<String>,
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// A statement ran in a transaction that an earlier error aborted
+    /// (SQLSTATE 25P02). Roll back; the first error is the one to look at.
+    #[error("transaction aborted by an earlier error; roll it back: {}", server_message(.source))]
+    TransactionAborted {
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// The server ended the session: `pg_terminate_backend`, or a server
+    /// shutdown (SQLSTATE 57P01). The connection is gone
+    /// ([`Error::is_connection_lost`]).
+    #[error("the server terminated the connection: {}", server_message(.source))]
+    AdminShutdown {
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    /// The connection was lost: closed, an I/O error, a server crash
+    /// (57P02) or an idle timeout (25P03, 57P05). Whether a transaction in
+    /// flight committed is unknown when this comes from `COMMIT`, so it is
+    /// not reported as retryable.
+    #[error("connection lost: {}", server_message(.source))]
+    ConnectionLost {
         /// The driver's error.
         #[source]
         source: tokio_postgres::Error,
@@ -92,7 +189,9 @@ pub enum Error {
     #[error("connection pool: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
 
-    /// The connection failed or was closed.
+    /// Any other failure of the driver or the connection (a protocol
+    /// error, a parameter that could not be encoded, ...); a lost
+    /// connection is [`Error::ConnectionLost`].
     #[error("connection: {0}")]
     Connection(#[source] tokio_postgres::Error),
 
@@ -134,7 +233,7 @@ pub enum Error {
     NoDatabase(String),
 
     /// Any other database error.
-    #[error("database error {code}: {source}")]
+    #[error("database error {code}: {}", server_message(.source))]
     Database {
         /// The SQLSTATE code (e.g. `"22P02"`).
         code: String,
@@ -142,6 +241,14 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+}
+
+/// The server's message (the driver's own display says only "db error").
+fn server_message(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => db.message().to_owned(),
+        None => err.to_string(),
+    }
 }
 
 fn on_constraint(constraint: &Option<String>) -> String {
@@ -162,7 +269,9 @@ impl Error {
         matches!(self, Error::ForeignKeyViolation { .. })
     }
 
-    /// Whether row-level security (or a missing privilege) rejected the operation.
+    /// Whether access was refused: row-level security or a missing
+    /// privilege (SQLSTATE 42501). Decided by the code alone, so it holds
+    /// whatever the server's `lc_messages`.
     pub fn is_rejected(&self) -> bool {
         matches!(
             self,
@@ -173,6 +282,53 @@ impl Error {
     /// Whether no row matched.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
+    }
+
+    /// Whether running the whole transaction again may succeed: a
+    /// serialization failure (40001) or a deadlock (40P01). A lost
+    /// connection is not included: if it was lost during `COMMIT`, the
+    /// transaction may have committed, so only idempotent work should be
+    /// retried after [`Error::is_connection_lost`].
+    ///
+    /// ```no_run
+    /// # use tenant_model::prelude::*;
+    /// # async fn f(db: tenant_model::Db, acme: TenantId) -> Result<(), tenant_model::Error> {
+    /// let mut attempts = 0;
+    /// let n = loop {
+    ///     let result = db
+    ///         .tenant(acme)
+    ///         .run(async |tx| {
+    ///             let rows = tx.raw_query("UPDATE counters SET n = n + 1 RETURNING n", &[]).await?;
+    ///             Ok::<i64, tenant_model::Error>(rows[0].get(0))
+    ///         })
+    ///         .await;
+    ///     match result {
+    ///         Err(e) if e.is_retryable() && attempts < 3 => attempts += 1,
+    ///         other => break other?,
+    ///     }
+    /// };
+    /// # Ok(()) }
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::SerializationFailure { .. } | Error::Deadlock { .. }
+        )
+    }
+
+    /// Whether the connection is gone ([`Error::ConnectionLost`],
+    /// [`Error::AdminShutdown`]). The pool discards such a connection.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self,
+            Error::ConnectionLost { .. } | Error::AdminShutdown { .. }
+        )
+    }
+
+    /// Whether the statement was canceled (statement timeout or a cancel
+    /// request, SQLSTATE 57014).
+    pub fn is_canceled(&self) -> bool {
+        matches!(self, Error::Canceled { .. })
     }
 
     /// The violated constraint's name, when there is one.
@@ -198,6 +354,13 @@ impl Error {
             | Error::CheckViolation { source, .. }
             | Error::RowSecurity { source, .. }
             | Error::PermissionDenied { source }
+            | Error::SerializationFailure { source }
+            | Error::Deadlock { source }
+            | Error::Canceled { source }
+            | Error::ValueTooLong { source, .. }
+            | Error::TransactionAborted { source }
+            | Error::AdminShutdown { source }
+            | Error::ConnectionLost { source }
             | Error::Database { source, .. }
             | Error::Decode { source, .. } => source.as_db_error(),
             _ => None,
@@ -208,7 +371,11 @@ impl Error {
 impl From<tokio_postgres::Error> for Error {
     fn from(err: tokio_postgres::Error) -> Self {
         let Some(db) = err.as_db_error() else {
-            return Error::Connection(err);
+            return if err.is_closed() || io_error(&err) {
+                Error::ConnectionLost { source: err }
+            } else {
+                Error::Connection(err)
+            };
         };
         let constraint = db.constraint().map(str::to_owned);
         let code = db.code();
@@ -228,7 +395,7 @@ impl From<tokio_postgres::Error> for Error {
                 source: err,
             }
         } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
-            if db.message().contains("row-level security") {
+            if is_row_security(db) {
                 let table = db
                     .table()
                     .map(str::to_owned)
@@ -237,6 +404,26 @@ impl From<tokio_postgres::Error> for Error {
             } else {
                 Error::PermissionDenied { source: err }
             }
+        } else if *code == SqlState::T_R_SERIALIZATION_FAILURE {
+            Error::SerializationFailure { source: err }
+        } else if *code == SqlState::T_R_DEADLOCK_DETECTED {
+            Error::Deadlock { source: err }
+        } else if *code == SqlState::QUERY_CANCELED {
+            Error::Canceled { source: err }
+        } else if *code == SqlState::STRING_DATA_RIGHT_TRUNCATION {
+            Error::ValueTooLong {
+                column: db.column().map(str::to_owned),
+                source: err,
+            }
+        } else if *code == SqlState::IN_FAILED_SQL_TRANSACTION {
+            Error::TransactionAborted { source: err }
+        } else if *code == SqlState::ADMIN_SHUTDOWN {
+            Error::AdminShutdown { source: err }
+        } else if *code == SqlState::CRASH_SHUTDOWN
+            || *code == SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT
+            || *code == SqlState::IDLE_SESSION_TIMEOUT
+        {
+            Error::ConnectionLost { source: err }
         } else {
             Error::Database {
                 code: code.code().to_owned(),
@@ -246,9 +433,76 @@ impl From<tokio_postgres::Error> for Error {
     }
 }
 
+impl Error {
+    /// Names the column of a [`Error::ValueTooLong`] from a typed statement
+    /// on the model `def` when the server did not: the message names the
+    /// type and its limit ("character varying(120)"), and if exactly one
+    /// column of the model has that limit, it is the one.
+    pub(crate) fn in_model(self, def: &ModelDef) -> Error {
+        match self {
+            Error::ValueTooLong {
+                column: None,
+                source,
+            } => {
+                let limit = source.as_db_error().and_then(|db| type_limit(db.message()));
+                let mut limited = def
+                    .fields
+                    .iter()
+                    .filter(|f| limit.is_some() && f.max_length == limit);
+                let column = match (limited.next(), limited.next()) {
+                    (Some(only), None) => Some(only.name.to_owned()),
+                    _ => None,
+                };
+                Error::ValueTooLong { column, source }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Whether a 42501 came from row-level security rather than a privilege:
+/// the routine that raised it (not translated), else the English message.
+fn is_row_security(db: &DbError) -> bool {
+    const RLS_ROUTINES: [&str; 2] = ["ExecWithCheckOptions", "check_enable_rls"];
+    db.routine().is_some_and(|r| RLS_ROUTINES.contains(&r))
+        || db.message().contains("row-level security")
+}
+
+/// Whether the driver failed on the socket (the connection is gone).
+fn io_error(err: &tokio_postgres::Error) -> bool {
+    std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>())
+}
+
+/// The length limit of the type a message names: `120` in "value too long
+/// for type character varying(120)" (the type name is not translated).
+fn type_limit(message: &str) -> Option<u32> {
+    let open = message.rfind('(')?;
+    let close = open + message[open..].find(')')?;
+    message[open + 1..close].parse().ok()
+}
+
 /// The first `"name"` in a server message ("... policy for table \"users\"").
 fn quoted_name(message: &str) -> Option<String> {
     let start = message.find('"')? + 1;
     let len = message[start..].find('"')?;
     Some(message[start..start + len].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_limit;
+
+    #[test]
+    fn the_limit_comes_from_the_type_in_the_message() {
+        assert_eq!(
+            type_limit("value too long for type character varying(120)"),
+            Some(120)
+        );
+        assert_eq!(
+            type_limit("Wert zu lang für Typ character varying(5)"),
+            Some(5)
+        );
+        assert_eq!(type_limit("value too long"), None);
+        assert_eq!(type_limit("odd (x)"), None);
+    }
 }

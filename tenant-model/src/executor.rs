@@ -225,6 +225,8 @@ pub trait Executor: sealed::Sealed + Send {
         let conflict: Vec<&'static str> = conflict.iter().map(|c| c.name()).collect();
         async move {
             let (statements, tenant) = by_key::<M>(self.tenant_id())?;
+            // Like an insert: a tenant parameter on tenant tables only.
+            let tenant = require_tenant::<M>(tenant)?;
             let sql = upsert_sql(
                 M::DEF,
                 M::sql(),
@@ -318,7 +320,7 @@ pub trait Executor: sealed::Sealed + Send {
 fn scoped<M: Model>(
     tenant: Option<TenantId>,
 ) -> Result<(&'static Statements, Option<TenantId>), Error> {
-    let scoped = tenant.filter(|_| M::DEF.scope == Scope::Tenant);
+    let scoped = tenant.filter(|_| M::DEF.scope.tenant_column().is_some());
     Ok((M::sql().statements(scoped.is_some()), scoped))
 }
 
@@ -329,16 +331,19 @@ fn scoped<M: Model>(
 fn by_key<M: Model>(
     tenant: Option<TenantId>,
 ) -> Result<(&'static Statements, Option<TenantId>), Error> {
-    let (statements, tenant) = scoped::<M>(tenant)?;
-    Ok((statements, require_tenant::<M>(tenant)?))
-}
-
-/// Inserts into a tenant table need the tenant from the context.
-fn require_tenant<M: Model>(tenant: Option<TenantId>) -> Result<Option<TenantId>, Error> {
     if M::DEF.scope == Scope::Tenant && tenant.is_none() {
         return Err(Error::NoTenantContext);
     }
-    Ok(tenant)
+    scoped::<M>(tenant)
+}
+
+/// The tenant an insert writes as `tenant_id`: required on tenant tables,
+/// none elsewhere (inserts into `tenants` take no tenant parameter).
+fn require_tenant<M: Model>(tenant: Option<TenantId>) -> Result<Option<TenantId>, Error> {
+    if M::DEF.scope != Scope::Tenant {
+        return Ok(None);
+    }
+    tenant.map(Some).ok_or(Error::NoTenantContext)
 }
 
 fn soft_delete_model<M: Model>() -> Result<(), Error> {
@@ -422,7 +427,8 @@ pub(crate) async fn traced_rows<M: Model, E: Executor + ?Sized>(
     let rows = executor
         .__rows(sql, params)
         .instrument(span.clone())
-        .await?;
+        .await
+        .map_err(|e| e.in_model(M::DEF))?;
     span.record("rows", rows.len());
     Ok(rows)
 }
@@ -438,7 +444,8 @@ pub(crate) async fn traced_count<M: Model, E: Executor + ?Sized>(
     let n = executor
         .__count(sql, params)
         .instrument(span.clone())
-        .await?;
+        .await
+        .map_err(|e| e.in_model(M::DEF))?;
     span.record("rows", n);
     Ok(n)
 }

@@ -4,11 +4,14 @@
 //! Every value is a bound parameter; a filter never formats a value into
 //! SQL text.
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use crate::column::Column;
+use crate::error::Error;
 use crate::model::{BoxedParam, Param};
 use crate::operand::{JsonOperand, Operand, TextOperand};
+use crate::sql_fragment::Fragment;
 use crate::sql_text::ident;
 
 /// A condition on rows of model `M`.
@@ -20,7 +23,10 @@ pub struct Filter<M> {
 impl<M> std::fmt::Debug for Filter<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut params = Params::new(1);
-        f.write_str(&self.node.render(&mut params))
+        match self.node.render(&mut params) {
+            Ok(sql) => f.write_str(&sql),
+            Err(err) => write!(f, "<{err}>"),
+        }
     }
 }
 
@@ -41,7 +47,15 @@ enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
-    Sql(String, Vec<BoxedParam<'static>>),
+    Sql(RawSql),
+}
+
+/// A raw fragment, checked once when the filter is made; a problem is
+/// reported when the query runs.
+struct RawSql {
+    sql: Cow<'static, str>,
+    fragment: Result<Fragment, String>,
+    values: Vec<BoxedParam<'static>>,
 }
 
 /// Parameters collected while rendering, numbered from a starting point.
@@ -80,8 +94,8 @@ impl Lhs {
 }
 
 impl Node {
-    fn render<'a>(&'a self, params: &mut Params<'a>) -> String {
-        match self {
+    fn render<'a>(&'a self, params: &mut Params<'a>) -> Result<String, Error> {
+        Ok(match self {
             Node::Compare(lhs, op, value) => {
                 let lhs = lhs.render(params);
                 format!("{lhs} {op} {}", params.push(&**value))
@@ -103,53 +117,51 @@ impl Node {
             }
             Node::JsonContains(c, value) => format!("{} @> {}", ident(c), params.push(&**value)),
             Node::JsonHasKey(c, key) => format!("{} ? {}", ident(c), params.push(key)),
-            Node::And(nodes) => join(nodes, " AND ", "true", params),
-            Node::Or(nodes) => join(nodes, " OR ", "false", params),
-            Node::Not(node) => format!("NOT ({})", node.render(params)),
-            Node::Sql(sql, values) => renumber(sql, values, params),
-        }
+            Node::And(nodes) => join(nodes, " AND ", "true", params)?,
+            Node::Or(nodes) => join(nodes, " OR ", "false", params)?,
+            Node::Not(node) => format!("NOT ({})", node.render(params)?),
+            Node::Sql(raw) => raw.render(params)?,
+        })
     }
 }
 
-fn join<'a>(nodes: &'a [Node], op: &str, empty: &str, params: &mut Params<'a>) -> String {
+fn join<'a>(
+    nodes: &'a [Node],
+    op: &str,
+    empty: &str,
+    params: &mut Params<'a>,
+) -> Result<String, Error> {
     match nodes {
-        [] => empty.to_owned(),
+        [] => Ok(empty.to_owned()),
         [one] => one.render(params),
         many => {
-            let parts: Vec<String> = many
+            let parts = many
                 .iter()
-                .map(|n| format!("({})", n.render(params)))
-                .collect();
-            parts.join(op)
+                .map(|n| Ok(format!("({})", n.render(params)?)))
+                .collect::<Result<Vec<String>, Error>>()?;
+            Ok(parts.join(op))
         }
     }
 }
 
-/// Rewrites `$1, $2, ...` of a raw fragment to the query's numbering.
-fn renumber<'a>(sql: &str, values: &'a [BoxedParam<'static>], params: &mut Params<'a>) -> String {
-    let placeholders: Vec<String> = values.iter().map(|v| params.push(&**v)).collect();
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let digits: String = if c == '$' {
-            sql[i + 1..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect()
-        } else {
-            String::new()
-        };
-        match digits.parse::<usize>() {
-            Ok(n) if (1..=placeholders.len()).contains(&n) => {
-                out.push_str(&placeholders[n - 1]);
-                for _ in 0..digits.len() {
-                    chars.next();
-                }
-            }
-            _ => out.push(c),
+impl RawSql {
+    fn new(sql: Cow<'static, str>, values: Vec<BoxedParam<'static>>) -> RawSql {
+        RawSql {
+            fragment: Fragment::parse(&sql, values.len()),
+            sql,
+            values,
         }
     }
-    out
+
+    /// The fragment with `$1, $2, ...` rewritten to the query's numbering.
+    fn render<'a>(&'a self, params: &mut Params<'a>) -> Result<String, Error> {
+        let fragment = self
+            .fragment
+            .as_ref()
+            .map_err(|e| Error::InvalidQuery(e.clone()))?;
+        let placeholders: Vec<String> = self.values.iter().map(|v| params.push(&**v)).collect();
+        Ok(fragment.render(&self.sql, &placeholders))
+    }
 }
 
 impl<M> Filter<M> {
@@ -182,22 +194,68 @@ impl<M> Filter<M> {
 
     /// An SQL fragment with its own bound parameters, numbered `$1, $2, ...`
     /// within the fragment (renumbered in the query). The escape hatch for
-    /// conditions the typed API lacks; never format values into `sql`.
-    /// Every `$n` with `n` up to the number of `params` is renumbered, also
-    /// inside quoted text, so pass such text as a parameter instead.
+    /// conditions the typed API lacks.
+    ///
+    /// The text is a `&'static str`, so a value cannot be formatted into it
+    /// by accident: values go in `params`. (For SQL text built at run time,
+    /// see [`Filter::sql_dynamic`].)
+    ///
+    /// The fragment is checked when the filter is made, and a problem is
+    /// reported as [`Error::InvalidQuery`] when the query runs (or by
+    /// [`crate::Query::to_sql`]):
+    /// - every `$n` outside quotes and comments must name one of `params`
+    ///   (`$0`, or `$3` with two parameters, is an error: it would bind
+    ///   whatever else the query has in that place, such as the tenant),
+    ///   and every parameter must be used;
+    /// - `$n` inside `'...'` or `E'...'` literals, `"..."` identifiers, `--`
+    ///   and `/* */` comments and `$tag$...$tag$` dollar quotes is text, never
+    ///   renumbered;
+    /// - quotes, comments and parentheses must be closed within the
+    ///   fragment, which the query wraps in parentheses and joins with
+    ///   `AND`: `"true) OR (true"` is refused.
     ///
     /// ```
     /// # use tenant_model::prelude::*;
     /// # #[derive(TenantModel)]
     /// # struct User { #[tenant_model(primary_key)] id: Uuid, email: String }
-    /// use tenant_model::Filter;
+    /// use tenant_model::{Filter, Query};
     /// let f = Filter::<User>::sql("lower(email) = lower($1)", vec![Box::new("Ann@Acme.test".to_owned())]);
+    /// let sql = Query::new().filter(f).to_sql(None).unwrap();
+    /// assert!(sql.ends_with("(lower(email) = lower($1))"));
+    ///
+    /// // A placeholder with no parameter behind it is an error, not a bind to
+    /// // some other value of the query.
+    /// let stray = Filter::<User>::sql("email = $1", vec![]);
+    /// assert!(Query::new().filter(stray).to_sql(None).is_err());
     /// ```
-    pub fn sql(sql: impl Into<String>, params: Vec<BoxedParam<'static>>) -> Filter<M> {
-        Filter::new(Node::Sql(sql.into(), params))
+    pub fn sql(sql: &'static str, params: Vec<BoxedParam<'static>>) -> Filter<M> {
+        Filter::new(Node::Sql(RawSql::new(Cow::Borrowed(sql), params)))
     }
 
-    pub(crate) fn render<'a>(&'a self, params: &mut Params<'a>) -> String {
+    /// Like [`Filter::sql`], for SQL text built at run time.
+    ///
+    /// **Dangerous**: whatever is formatted into `sql` runs as SQL. Build the
+    /// text from trusted pieces only (column names from a fixed list, for
+    /// instance), never from request data; values still go in `params`.
+    /// The same checks as [`Filter::sql`] apply.
+    ///
+    /// ```
+    /// # use tenant_model::prelude::*;
+    /// # #[derive(TenantModel)]
+    /// # struct User { #[tenant_model(primary_key)] id: Uuid, email: String, full_name: String }
+    /// use tenant_model::Filter;
+    /// // The column comes from a fixed list, the value is a parameter.
+    /// let column = if true { "email" } else { "full_name" };
+    /// let f = Filter::<User>::sql_dynamic(
+    ///     format!("lower({column}) = lower($1)"),
+    ///     vec![Box::new("ann@acme.test".to_owned())],
+    /// );
+    /// ```
+    pub fn sql_dynamic(sql: String, params: Vec<BoxedParam<'static>>) -> Filter<M> {
+        Filter::new(Node::Sql(RawSql::new(Cow::Owned(sql), params)))
+    }
+
+    pub(crate) fn render<'a>(&'a self, params: &mut Params<'a>) -> Result<String, Error> {
         self.node.render(params)
     }
 }

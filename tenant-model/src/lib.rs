@@ -82,6 +82,7 @@ mod query;
 mod record;
 pub mod schema;
 mod scope;
+mod sql_fragment;
 pub mod sql_text;
 mod tenant;
 mod tenant_id;

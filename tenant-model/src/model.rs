@@ -80,6 +80,19 @@ pub enum Scope {
     Root,
 }
 
+impl Scope {
+    /// The column that says which tenant a row belongs to, which statements
+    /// in a tenant context filter by themselves (RLS or not): `tenant_id` on
+    /// tenant tables, `id` on `tenants`, none on global tables.
+    pub const fn tenant_column(self) -> Option<&'static str> {
+        match self {
+            Scope::Tenant => Some("tenant_id"),
+            Scope::Root => Some("id"),
+            Scope::Global => None,
+        }
+    }
+}
+
 /// The static description of one model's table.
 #[derive(Debug)]
 pub struct ModelDef {

@@ -1,9 +1,11 @@
 //! The SQL text of one model, built once per process from its [`ModelDef`].
 //!
-//! Every statement exists in two forms: *scoped*, which filters
-//! `tenant_id = $1` itself (defence in depth: the query is correct even
-//! where RLS is off), used in tenant transactions on tenant tables; and
-//! *unscoped*, used on global tables, on `tenants`, and in the admin scope.
+//! Every statement exists in two forms: *scoped*, which filters by the
+//! context's tenant itself (defence in depth: the query is correct even
+//! where RLS is off), used in tenant transactions: `tenant_id = $1` on
+//! tenant tables, `id = $1` on `tenants` (inserts there take no tenant
+//! parameter: creating tenants is admin work, refused by privileges); and
+//! *unscoped*, used on global tables and in the admin scope.
 
 use crate::column_type::SqlType;
 use crate::model::{ModelDef, Scope, SystemColumn};
@@ -21,9 +23,10 @@ pub struct ModelSql {
     /// The select list: the struct's fields in order, then the system
     /// columns the struct does not declare.
     pub select_list: String,
-    /// Statements filtering by the tenant context (`tenant_id = $1`).
+    /// Statements filtering by the tenant context (`tenant_id = $1`, or
+    /// `id = $1` on `tenants`; the same as `unscoped` on global tables).
     pub scoped: Statements,
-    /// Statements without a tenant filter (global tables, `tenants`, admin).
+    /// Statements without a tenant filter (global tables, the admin scope).
     pub unscoped: Statements,
     /// Whether [`Statements::insert_many`] can use `unnest` (no array columns).
     pub bulk_unnest: bool,
@@ -70,8 +73,8 @@ impl ModelSql {
             .all(|f| matches!(f.sql_type, SqlType::Scalar(_)));
         ModelSql {
             table: ident(def.table).into_owned(),
-            scoped: Statements::new(def, &select_list, def.scope == Scope::Tenant),
-            unscoped: Statements::new(def, &select_list, false),
+            scoped: Statements::new(def, &select_list, def.scope.tenant_column()),
+            unscoped: Statements::new(def, &select_list, None),
             select_list,
             bulk_unnest,
             system_positions,
@@ -96,10 +99,19 @@ impl ModelSql {
 }
 
 impl Statements {
-    fn new(def: &'static ModelDef, select_list: &str, scoped: bool) -> Statements {
+    /// The statements of `def`, filtering by `tenant_column = $1` when given.
+    fn new(
+        def: &'static ModelDef,
+        select_list: &str,
+        tenant_column: Option<&'static str>,
+    ) -> Statements {
         let table = ident(def.table);
-        let first_key_param = if scoped { 2 } else { 1 };
-        let tenant_filter = if scoped { "tenant_id = $1 AND " } else { "" };
+        let first_key_param = if tenant_column.is_some() { 2 } else { 1 };
+        let tenant_filter = tenant_column
+            .map(|c| format!("{} = $1 AND ", ident(c)))
+            .unwrap_or_default();
+        // Only tenant tables take the tenant as an inserted column.
+        let inserts_tenant = tenant_column.is_some() && def.scope == Scope::Tenant;
         let key_where = def
             .primary_key
             .iter()
@@ -115,18 +127,18 @@ impl Statements {
         };
 
         let writable: Vec<_> = def.writable_fields().collect();
-        let tenant_column = if scoped {
+        let tenant_insert = if inserts_tenant {
             vec!["tenant_id"]
         } else {
             Vec::new()
         };
         let insert_columns = ident_list(
-            tenant_column
+            tenant_insert
                 .iter()
                 .copied()
                 .chain(writable.iter().map(|f| f.name)),
         );
-        let values = (1..=tenant_column.len() + writable.len())
+        let values = (1..=tenant_insert.len() + writable.len())
             .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
             .join(", ");
@@ -138,7 +150,7 @@ impl Statements {
             .map(|(i, f)| {
                 format!(
                     "${}::{}[]",
-                    tenant_column.len() + i + 1,
+                    tenant_insert.len() + i + 1,
                     type_sql(f.sql_type, f.max_length)
                 )
             })
@@ -146,7 +158,7 @@ impl Statements {
             .join(", ");
         let insert_many = format!(
             "INSERT INTO {table} ({insert_columns}) SELECT {}* FROM unnest({arrays})",
-            if scoped { "$1::uuid, " } else { "" }
+            if inserts_tenant { "$1::uuid, " } else { "" }
         );
         let next = first_key_param + def.primary_key.len();
         let (soft_delete, restore) = if def.soft_delete.is_some() {

@@ -9,6 +9,14 @@ use crate::column_type::ScalarColumn;
 pub trait Operand {
     /// The comparable value (the column type without `Option`).
     type Value: ToSql + Sync + Send + 'static;
+
+    /// Whether the column may hold NULL (an `Option` column).
+    const NULLABLE: bool = false;
+
+    /// Whether this value of the column is NULL.
+    fn is_null(&self) -> bool {
+        false
+    }
 }
 
 impl<T: ScalarColumn + 'static> Operand for T {
@@ -32,6 +40,12 @@ impl<T: ScalarColumn + 'static> Operand for Vec<T> {
 
 impl<T: Operand> Operand for Option<T> {
     type Value = T::Value;
+
+    const NULLABLE: bool = true;
+
+    fn is_null(&self) -> bool {
+        self.is_none()
+    }
 }
 
 /// Text columns (`String`, `Option<String>`), which have `like`/`ilike`.

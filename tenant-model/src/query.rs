@@ -4,13 +4,14 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 
 use futures_util::Stream;
+use tokio_postgres::types::ToSql;
 
 use crate::column::Column;
 use crate::error::Error;
 use crate::executor::{traced_rows, Executor};
 use crate::filter::{Filter, Params};
 use crate::key::Key;
-use crate::model::{BoxedParam, Model, Param, Scope};
+use crate::model::{BoxedParam, Model, Param};
 use crate::operand::Operand;
 use crate::record::Record;
 use crate::sql_text::ident;
@@ -52,12 +53,83 @@ enum Deleted {
     Only,
 }
 
-/// A keyset cursor: rows after `(value, key)` in `(column, primary key)` order.
-struct After {
+/// Keyset pagination: the order `(column, primary key)`, both ascending or
+/// both descending, and the cursor to continue after.
+struct Keyset {
     column: &'static str,
     desc: bool,
-    value: BoxedParam<'static>,
+    /// Whether the column may hold NULL.
+    nullable: bool,
+    cursor: Option<Cursor>,
+}
+
+/// The last row of the previous page: its sort value (`None` when NULL)
+/// and its key.
+struct Cursor {
+    value: Option<BoxedParam<'static>>,
     key: Box<dyn Key>,
+}
+
+impl Keyset {
+    /// The single-column key the order ends with.
+    fn key<M: Model>() -> Result<&'static str, Error> {
+        M::DEF.single_key().ok_or_else(|| {
+            Error::InvalidQuery(format!(
+                "keyset pagination needs a single-column key; {} has a composite one",
+                M::DEF.rust_name
+            ))
+        })
+    }
+
+    /// `ORDER BY` items: the column, then the key, in one direction.
+    fn order<M: Model>(&self) -> Result<String, Error> {
+        let dir = if self.desc { " DESC" } else { "" };
+        Ok(format!(
+            "{}{dir}, {}{dir}",
+            ident(self.column),
+            ident(Keyset::key::<M>()?)
+        ))
+    }
+
+    /// The condition for rows after the cursor, in PostgreSQL's order
+    /// (NULLs after every value ascending, before every value descending).
+    fn condition<'a, M: Model>(&'a self, params: &mut Params<'a>) -> Result<Option<String>, Error> {
+        let Some(cursor) = &self.cursor else {
+            return Ok(None);
+        };
+        let key_params = cursor.key.params();
+        let [key_param] = key_params.as_slice() else {
+            return Err(Error::InvalidQuery(
+                "keyset cursor key must be one value".to_owned(),
+            ));
+        };
+        let (column, key) = (ident(self.column), ident(Keyset::key::<M>()?));
+        let cmp = if self.desc { "<" } else { ">" };
+        Ok(Some(match &cursor.value {
+            // After a value: the greater (lesser) values, ties after the key,
+            // and, ascending, the NULLs that sort last.
+            Some(value) => {
+                let value = params.push(&**value);
+                let key_value = params.push(*key_param);
+                let tuple = format!("({column}, {key}) {cmp} ({value}, {key_value})");
+                if self.nullable && !self.desc {
+                    format!("({tuple} OR {column} IS NULL)")
+                } else {
+                    tuple
+                }
+            }
+            // After a NULL: ascending, the NULLs with a greater key;
+            // descending, the NULLs with a lesser key and every value.
+            None => {
+                let key_value = params.push(*key_param);
+                if self.desc {
+                    format!("({column} IS NOT NULL OR {key} < {key_value})")
+                } else {
+                    format!("({column} IS NULL AND {key} > {key_value})")
+                }
+            }
+        }))
+    }
 }
 
 /// A query on model `M`: filters, order, limit/offset or keyset
@@ -89,7 +161,7 @@ pub struct Query<M> {
     limit: Option<i64>,
     offset: Option<i64>,
     deleted: Deleted,
-    after: Option<After>,
+    keyset: Option<Keyset>,
 }
 
 impl<M: Model> Default for Query<M> {
@@ -107,7 +179,7 @@ impl<M: Model> Query<M> {
             limit: None,
             offset: None,
             deleted: Deleted::Hide,
-            after: None,
+            keyset: None,
         }
     }
 
@@ -117,7 +189,8 @@ impl<M: Model> Query<M> {
         self
     }
 
-    /// Sorts by a column (several calls sort by each in turn).
+    /// Sorts by a column (several calls sort by each in turn). Not with
+    /// [`Query::after`], which sets the order itself.
     pub fn order_by<T>(mut self, order: Order<M, T>) -> Self {
         self.order.push((order.column, order.desc));
         self
@@ -136,14 +209,29 @@ impl<M: Model> Query<M> {
     }
 
     /// Keyset pagination: orders by `order`'s column then by the primary
-    /// key, and, given the last row of the previous page as `(value, key)`,
-    /// returns only the rows after it. Stable and index-friendly at any
-    /// depth, unlike `offset`. Needs a single-column primary key.
+    /// key (in the same direction), and, given the last row of the previous
+    /// page as `(value, key)`, returns only the rows after it. Stable and
+    /// index-friendly at any depth, unlike `offset`: paging with any page
+    /// size yields every row exactly once, in the order of one query with
+    /// `ORDER BY column, key` (as long as rows do not change meanwhile).
+    ///
+    /// - **NULLs** sort as PostgreSQL sorts them by default: after every
+    ///   value ascending, before every value descending. The cursor's value
+    ///   is the column's own type, so on an `Option` column a page may end
+    ///   on a NULL: pass `None` as the value and paging goes on among the
+    ///   NULLs by key, then (descending) on to the values.
+    /// - **Ordering** is the keyset's alone: combined with
+    ///   [`Query::order_by`] (before or after this call) the query fails
+    ///   with [`Error::InvalidQuery`], since rows sorted by anything else
+    ///   first would be skipped or repeated across pages. A second `after`
+    ///   replaces the first.
+    /// - Needs a single-column primary key ([`Error::InvalidQuery`]
+    ///   otherwise).
     ///
     /// ```no_run
     /// # use tenant_model::prelude::*;
     /// # #[derive(TenantModel, Debug)]
-    /// # struct User { #[tenant_model(primary_key)] id: Uuid, email: String }
+    /// # struct User { #[tenant_model(primary_key)] id: Uuid, email: String, nickname: Option<String> }
     /// # async fn f(mut tx: tenant_model::Tx) -> Result<(), tenant_model::Error> {
     /// let page = User::query().after(User::CREATED_AT.desc(), None).limit(20).all(&mut tx).await?;
     /// if let Some(last) = page.last() {
@@ -153,21 +241,30 @@ impl<M: Model> Query<M> {
     ///         .all(&mut tx)
     ///         .await?;
     /// }
+    /// // A nullable column: the cursor value is an `Option`.
+    /// let page = User::query().after(User::NICKNAME.asc(), None).limit(20).all(&mut tx).await?;
+    /// if let Some(last) = page.last() {
+    ///     let next = User::query()
+    ///         .after(User::NICKNAME.asc(), Some((last.nickname.clone(), last.id)))
+    ///         .limit(20)
+    ///         .all(&mut tx)
+    ///         .await?;
+    /// }
     /// # Ok(()) }
     /// ```
-    pub fn after<T: Operand>(mut self, order: Order<M, T>, last: Option<(T::Value, M::Key)>) -> Self
+    pub fn after<T>(mut self, order: Order<M, T>, last: Option<(T, M::Key)>) -> Self
     where
+        T: Operand + ToSql + Sync + Send + 'static,
         M::Key: 'static,
     {
-        self.order.push((order.column, order.desc));
-        if let Some(key) = M::DEF.single_key() {
-            self.order.push((key, order.desc));
-        }
-        self.after = last.map(|(value, key)| After {
+        self.keyset = Some(Keyset {
             column: order.column,
             desc: order.desc,
-            value: Box::new(value),
-            key: Box::new(key),
+            nullable: T::NULLABLE,
+            cursor: last.map(|(value, key)| Cursor {
+                value: (!value.is_null()).then(|| Box::new(value) as BoxedParam<'static>),
+                key: Box::new(key),
+            }),
         });
         self
     }
@@ -191,8 +288,8 @@ impl<M: Model> Query<M> {
     ) -> Result<(String, Vec<Param<'a>>), Error> {
         let mut params = Params::new(1);
         let mut conditions = Vec::new();
-        if let (Some(t), Scope::Tenant) = (tenant, M::DEF.scope) {
-            conditions.push(format!("tenant_id = {}", params.push(t)));
+        if let (Some(t), Some(column)) = (tenant, M::DEF.scope.tenant_column()) {
+            conditions.push(format!("{} = {}", ident(column), params.push(t)));
         }
         if M::DEF.soft_delete.is_some() {
             match self.deleted {
@@ -202,29 +299,10 @@ impl<M: Model> Query<M> {
             }
         }
         for filter in &self.filters {
-            conditions.push(format!("({})", filter.render(&mut params)));
+            conditions.push(format!("({})", filter.render(&mut params)?));
         }
-        if let Some(after) = &self.after {
-            let key = M::DEF.single_key().ok_or_else(|| {
-                Error::InvalidQuery(format!(
-                    "keyset pagination needs a single-column key; {} has a composite one",
-                    M::DEF.rust_name
-                ))
-            })?;
-            let key_params = after.key.params();
-            let [key_param] = key_params.as_slice() else {
-                return Err(Error::InvalidQuery(
-                    "keyset cursor key must be one value".to_owned(),
-                ));
-            };
-            let value = params.push(&*after.value);
-            let key_value = params.push(*key_param);
-            conditions.push(format!(
-                "({}, {}) {} ({value}, {key_value})",
-                ident(after.column),
-                ident(key),
-                if after.desc { "<" } else { ">" }
-            ));
+        if let Some(keyset) = &self.keyset {
+            conditions.extend(keyset.condition::<M>(&mut params)?);
         }
         let sql = if conditions.is_empty() {
             String::new()
@@ -245,13 +323,23 @@ impl<M: Model> Query<M> {
             "SELECT {} FROM {}{where_clause}",
             sql.select_list, sql.table
         );
-        if !self.order.is_empty() {
-            let order: Vec<String> = self
-                .order
-                .iter()
-                .map(|(c, desc)| format!("{}{}", ident(c), if *desc { " DESC" } else { "" }))
-                .collect();
-            text += &format!(" ORDER BY {}", order.join(", "));
+        match (&self.keyset, self.order.is_empty()) {
+            (Some(_), false) => {
+                return Err(Error::InvalidQuery(
+                    "keyset pagination (`after`) sets the order itself; it cannot be combined with `order_by`"
+                        .to_owned(),
+                ))
+            }
+            (Some(keyset), true) => text += &format!(" ORDER BY {}", keyset.order::<M>()?),
+            (None, false) => {
+                let order: Vec<String> = self
+                    .order
+                    .iter()
+                    .map(|(c, desc)| format!("{}{}", ident(c), if *desc { " DESC" } else { "" }))
+                    .collect();
+                text += &format!(" ORDER BY {}", order.join(", "));
+            }
+            (None, true) => {}
         }
         // Bound, not formatted: every page of a listing is the same
         // statement, prepared once per connection.
@@ -392,9 +480,9 @@ impl<M: Model> StreamState<'_, M> {
     }
 }
 
-/// The tenant to filter by: the context's, on tenant tables.
+/// The tenant to filter by: the context's, on tenant tables and `tenants`.
 fn scoped_tenant<M: Model, E: Executor>(executor: &E) -> Option<TenantId> {
     executor
         .tenant_id()
-        .filter(|_| M::DEF.scope == Scope::Tenant)
+        .filter(|_| M::DEF.scope.tenant_column().is_some())
 }

@@ -177,4 +177,14 @@ mod tests {
         assert_eq!(sql.system_position(SystemColumn::CreatedAt), Some(4));
         assert_eq!(sql.system_position(SystemColumn::TenantId), None);
     }
+
+    #[test]
+    fn statements_in_a_tenant_context_filter_by_the_tenant_s_own_id() {
+        let sql = Tenant::sql();
+        assert_eq!(sql.scoped.key_where, "id = $1 AND id = $2");
+        assert_eq!(sql.unscoped.key_where, "id = $1");
+        assert!(sql.scoped.find.ends_with("WHERE id = $1 AND id = $2"));
+        // Inserts take no tenant parameter: creating tenants is admin work.
+        assert_eq!(sql.scoped.insert, sql.unscoped.insert);
+    }
 }

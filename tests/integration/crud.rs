@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::extra::{Event, Note, Plan};
 use crate::models::{Organization, Team, User, UserRole, UserTeamLink};
-use crate::support::{app_db, count, seeded, user};
+use crate::support::{app_db, count, seeded, user, without_rls};
 
 #[tokio::test]
 async fn insert_takes_tenant_and_timestamps_from_the_database() {
@@ -459,10 +459,7 @@ async fn errors_are_typed() {
 #[tokio::test]
 async fn generated_queries_filter_by_tenant_even_without_rls() {
     let seed = seeded().await;
-    let su = seed.db.superuser().await.unwrap();
-    su.batch_execute("ALTER TABLE notes NO FORCE ROW LEVEL SECURITY; ALTER TABLE notes DISABLE ROW LEVEL SECURITY")
-        .await
-        .unwrap();
+    without_rls(&seed.db, "notes").await;
     let db = app_db(&seed.db, 2);
     let a_note = db
         .tenant(seed.tenant_a)
@@ -507,6 +504,67 @@ async fn generated_queries_filter_by_tenant_even_without_rls() {
         .unwrap()
         .get(0);
     assert_eq!(title, "of B");
+}
+
+#[tokio::test]
+async fn statements_on_tenants_filter_by_the_tenant_even_without_rls() {
+    let seed = seeded().await;
+    without_rls(&seed.db, "tenants").await;
+    let db = app_db(&seed.db, 2);
+    let raw = seed.db.app().await.unwrap();
+    assert_eq!(
+        count(&raw, "SELECT count(*) FROM tenants").await,
+        2,
+        "RLS is off on tenants: raw SQL sees both"
+    );
+
+    let scope = || db.tenant(seed.tenant_a);
+    assert!(scope()
+        .find::<Tenant>(seed.tenant_b)
+        .await
+        .unwrap_err()
+        .is_not_found());
+    assert!(scope()
+        .get::<Tenant>(seed.tenant_b)
+        .await
+        .unwrap()
+        .is_none());
+    let err = scope()
+        .update::<Tenant>(seed.tenant_b, Changes::new().set(Tenant::NAME, "pwned"))
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    let listed = Tenant::query().all(&mut scope()).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [seed.tenant_a]
+    );
+    assert_eq!(Tenant::query().count(&mut scope()).await.unwrap(), 1);
+    assert!(!Tenant::query()
+        .filter(Tenant::ID.eq(seed.tenant_b))
+        .exists(&mut scope())
+        .await
+        .unwrap());
+
+    // Its own row still works, and the admin scope still sees every tenant.
+    let own = scope()
+        .update::<Tenant>(seed.tenant_a, Changes::new().set(Tenant::NAME, "Acme Inc"))
+        .await
+        .unwrap();
+    assert_eq!(own.name, "Acme Inc");
+    let all = db
+        .admin("tenant listing")
+        .unwrap()
+        .run(async |tx| Tenant::query().count(tx).await)
+        .await
+        .unwrap();
+    assert_eq!(all, 2);
+    let name: String = raw
+        .query_one("SELECT name FROM tenants WHERE id = $1", &[&seed.tenant_b])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(name, "Globex");
 }
 
 #[tokio::test]

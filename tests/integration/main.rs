@@ -9,6 +9,7 @@ mod models;
 
 mod context_leak;
 mod crud;
+mod errors;
 mod extra;
 mod isolation;
 mod keys;

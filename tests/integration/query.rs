@@ -359,3 +359,200 @@ async fn enum_columns_filter_by_value_and_by_list() {
     assert_eq!(not_guest, 2);
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_raw_filter_placeholder_without_a_parameter_is_an_error_not_the_tenant() {
+    let (seed, db) = ten_users().await;
+    let mut scope = db.tenant(seed.tenant_a);
+    // `$1` of the query is the tenant filter's parameter: a fragment that
+    // names `$1` without a parameter of its own must not compare with it.
+    let stray = Filter::sql("tenant_id = $1", vec![]);
+    let err = User::query()
+        .filter(stray)
+        .all(&mut scope)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, tenant_model::Error::InvalidQuery(m) if m.contains("$1")),
+        "{err}"
+    );
+    let beyond = Filter::sql("email = $2", vec![Box::new("u1@acme.test".to_owned())]);
+    let err = User::query()
+        .filter(beyond)
+        .count(&mut scope)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, tenant_model::Error::InvalidQuery(m) if m.contains("$2")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_placeholder_inside_a_raw_filter_literal_is_text() {
+    let (seed, db) = ten_users().await;
+    let mut named = user("dollar@acme.test");
+    named.full_name = "$1".to_owned();
+    db.tenant(seed.tenant_a).insert(named).await.unwrap();
+    let mut scope = db.tenant(seed.tenant_a);
+    let raw = Filter::sql(
+        "full_name = '$1' /* $1 */ OR email = $1",
+        vec![Box::new("u4@acme.test".to_owned())],
+    );
+    let rows = User::query()
+        .filter(raw)
+        .order_by(User::EMAIL.asc())
+        .all(&mut scope)
+        .await
+        .unwrap();
+    assert_eq!(emails(&rows), ["dollar@acme.test", "u4@acme.test"]);
+    let sql = User::query()
+        .filter(Filter::sql(
+            "full_name = '$1' OR email = $1",
+            vec![Box::new(String::new())],
+        ))
+        .to_sql(Some(seed.tenant_a.into()))
+        .unwrap();
+    assert!(
+        sql.contains("(full_name = '$1' OR email = $2)"),
+        "only the placeholder is renumbered: {sql}"
+    );
+}
+
+/// Nine notes of tenant A: `body` with NULLs and duplicates, `priority`
+/// with duplicates.
+async fn notes_with_nulls_and_ties() -> (crate::support::Seed, tenant_model::Db) {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 2);
+    let bodies = [
+        None,
+        Some("a"),
+        Some("b"),
+        None,
+        Some("a"),
+        Some("c"),
+        None,
+        Some("b"),
+        Some("a"),
+    ];
+    let notes: Vec<Note> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut note = Note::new(&format!("n{i}"));
+            note.body = body.map(str::to_owned);
+            note.priority = [1, 2, 1, 3, 2, 1, 1, 3, 2][i];
+            note
+        })
+        .collect();
+    db.tenant(seed.tenant_a).insert_many(&notes).await.unwrap();
+    (seed, db)
+}
+
+/// Pages through notes with `after(order(), ...)` `size` rows at a time;
+/// the ids in the order seen.
+async fn walk<T>(
+    scope: &mut tenant_model::TenantScope,
+    order: impl Fn() -> tenant_model::Order<Note, T>,
+    cursor_of: impl Fn(&tenant_model::Record<Note>) -> T,
+    size: i64,
+) -> Vec<uuid::Uuid>
+where
+    T: tenant_model::Operand + tokio_postgres::types::ToSql + Send + Sync + 'static,
+{
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    for _ in 0..20 {
+        let page = Note::query()
+            .after(order(), cursor.take())
+            .limit(size)
+            .all(scope)
+            .await
+            .unwrap();
+        assert!(page.len() as i64 <= size);
+        let Some(last) = page.last() else {
+            return seen;
+        };
+        cursor = Some((cursor_of(last), last.id));
+        seen.extend(page.iter().map(|n| n.id));
+    }
+    panic!("paging does not end: {seen:?}");
+}
+
+/// The ids of all notes in one query's `ORDER BY first, then`.
+async fn in_order<T, K>(
+    scope: &mut tenant_model::TenantScope,
+    first: tenant_model::Order<Note, T>,
+    then: tenant_model::Order<Note, K>,
+) -> Vec<uuid::Uuid> {
+    let rows = Note::query()
+        .order_by(first)
+        .order_by(then)
+        .all(scope)
+        .await
+        .unwrap();
+    rows.iter().map(|n| n.id).collect()
+}
+
+#[tokio::test]
+async fn keyset_pagination_with_nulls_and_ties_sees_every_row_once() {
+    let (seed, db) = notes_with_nulls_and_ties().await;
+    let mut scope = db.tenant(seed.tenant_a);
+    // PostgreSQL's order: NULLs last ascending, first descending; ties by key.
+    let body_asc = in_order(&mut scope, Note::BODY.asc(), Note::ID.asc()).await;
+    let body_desc = in_order(&mut scope, Note::BODY.desc(), Note::ID.desc()).await;
+    let prio_asc = in_order(&mut scope, Note::PRIORITY.asc(), Note::ID.asc()).await;
+    let prio_desc = in_order(&mut scope, Note::PRIORITY.desc(), Note::ID.desc()).await;
+    assert_eq!(body_asc.len(), 9);
+    for size in [1, 2, 3] {
+        let body = |n: &tenant_model::Record<Note>| n.body.clone();
+        let priority = |n: &tenant_model::Record<Note>| n.priority;
+        assert_eq!(
+            walk(&mut scope, || Note::BODY.asc(), body, size).await,
+            body_asc,
+            "body asc, pages of {size}"
+        );
+        assert_eq!(
+            walk(&mut scope, || Note::BODY.desc(), body, size).await,
+            body_desc,
+            "body desc, pages of {size}"
+        );
+        assert_eq!(
+            walk(&mut scope, || Note::PRIORITY.asc(), priority, size).await,
+            prio_asc,
+            "priority asc, pages of {size}"
+        );
+        assert_eq!(
+            walk(&mut scope, || Note::PRIORITY.desc(), priority, size).await,
+            prio_desc,
+            "priority desc, pages of {size}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn keyset_pagination_cannot_be_combined_with_order_by() {
+    let (seed, db) = notes_with_nulls_and_ties().await;
+    let mut scope = db.tenant(seed.tenant_a);
+    let before = Note::query()
+        .order_by(Note::TITLE.asc())
+        .after(Note::PRIORITY.asc(), None)
+        .limit(2)
+        .all(&mut scope)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&before, tenant_model::Error::InvalidQuery(m) if m.contains("order_by")),
+        "{before}"
+    );
+    let after = Note::query()
+        .after(Note::PRIORITY.asc(), None)
+        .order_by(Note::TITLE.asc())
+        .all(&mut scope)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(after, tenant_model::Error::InvalidQuery(_)),
+        "{after}"
+    );
+}

@@ -71,6 +71,17 @@ pub async fn in_tenant(client: &mut Client, tenant: Uuid) -> Transaction<'_> {
     tx
 }
 
+/// Switches row-level security off on `table` (as the superuser), to show
+/// that the library's own statements still filter by tenant.
+pub async fn without_rls(db: &TestDb, table: &str) {
+    let su = db.superuser().await.expect("superuser connection");
+    su.batch_execute(&format!(
+        "ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY; ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"
+    ))
+    .await
+    .expect("switch RLS off");
+}
+
 /// The first column of every row `sql` returns, as text.
 pub async fn first_column(client: &impl tokio_postgres::GenericClient, sql: &str) -> Vec<String> {
     let rows = client.query(sql, &[]).await.expect("query");
