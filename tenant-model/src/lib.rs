@@ -78,6 +78,7 @@ mod model;
 mod model_sql;
 mod operand;
 mod pg_enum;
+mod pool;
 mod query;
 mod record;
 pub mod schema;
@@ -108,6 +109,7 @@ pub use model::{
 pub use model_sql::{ModelSql, Statements};
 pub use operand::{JsonOperand, Operand, TextOperand};
 pub use pg_enum::{EnumDef, PgEnum};
+pub use pool::{PoolTimeouts, TimeoutKind};
 pub use postgres_types::Json;
 pub use query::{Order, Query};
 pub use record::{Record, SystemColumns};
@@ -116,7 +118,7 @@ pub use scope::{AdminScope, TenantScope};
 pub use tenant::Tenant;
 pub use tenant_id::TenantId;
 pub use tenant_model_derive::{PgEnum, TenantModel};
-pub use tx::Tx;
+pub use tx::{Tx, SESSION_CLEANUP, STATEMENT_CACHE_SIZE};
 
 /// The names most programs need: `use tenant_model::prelude::*;`.
 pub mod prelude {

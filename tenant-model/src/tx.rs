@@ -8,8 +8,23 @@
 //! the connection is detached from the pool and closed instead, so a
 //! pooled connection never carries a transaction or a context to its next
 //! user.
+//!
+//! Raw SQL (and raw filter fragments) may leave state on the session that
+//! outlives the transaction: temp tables, `WITH HOLD` cursors, session
+//! `SET`s and roles, `LISTEN`s, advisory locks, SQL-level `PREPARE`s. A
+//! transaction that ran any non-library SQL therefore ends with a cleanup
+//! ([`SESSION_CLEANUP`]) pipelined behind its `COMMIT` or `ROLLBACK`; if the
+//! cleanup fails, the connection is closed instead of returned to the
+//! pool. Transactions that ran only library SQL send nothing extra.
+//!
+//! Statements are prepared once per connection and cached. The library's
+//! fixed statements (`&'static str`) stay cached for the connection's life;
+//! built and raw SQL is cached only while the connection's cache holds
+//! fewer than [`STATEMENT_CACHE_SIZE`] statements, and prepared just for
+//! the one use after that, so no workload grows the cache without bound.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use deadpool_postgres::Object;
 use tokio_postgres::{Row, Statement};
@@ -18,6 +33,89 @@ use tracing::Instrument;
 use crate::error::Error;
 use crate::model::Param;
 use crate::tenant_id::TenantId;
+
+/// How many statements a connection's cache holds before built and raw SQL
+/// stops being cached. The library's fixed statements (a few per model) are
+/// always cached and count towards it; raw SQL, query-builder output,
+/// updates and upserts are cached only below it, and otherwise prepared for
+/// one use and released.
+pub const STATEMENT_CACHE_SIZE: usize = 256;
+
+/// What runs after a transaction that ran non-library SQL, so its session
+/// state cannot reach the connection's next user: held cursors, listens,
+/// session advisory locks, temp tables (and temp sequences' `currval`),
+/// the role and session authorization, every session setting, and the
+/// statements prepared with SQL `PREPARE` (the driver's protocol-level
+/// statements are kept, so the statement cache stays valid; that is why
+/// this is not `DISCARD ALL`).
+pub const SESSION_CLEANUP: &str = "CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); \
+     DISCARD TEMP; DISCARD SEQUENCES; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; \
+     DO $$DECLARE s text; BEGIN FOR s IN SELECT name FROM pg_prepared_statements \
+     WHERE from_sql LOOP EXECUTE format('DEALLOCATE %I', s); END LOOP; END$$";
+
+/// How long a dropped transaction may take to roll back when its pool has
+/// no recycle timeout; see [`crate::PoolTimeouts::recycle`].
+const DEFAULT_DROP_ROLLBACK: Duration = Duration::from_secs(5);
+
+/// Where a statement's text comes from, which decides how long it stays
+/// prepared and whether the session needs a cleanup afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A fixed statement of the library (`&'static str`): cached for good.
+    Fixed,
+    /// SQL the library built (queries, updates, upserts, bulk chunks):
+    /// cached while there is room.
+    Built,
+    /// SQL the caller wrote (raw statements, raw filter fragments): cached
+    /// while there is room, and the session is cleaned up after the
+    /// transaction.
+    Raw,
+}
+
+/// A statement's text and where it comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Sql<'a> {
+    text: &'a str,
+    origin: Origin,
+}
+
+impl Sql<'static> {
+    /// A fixed statement of the library.
+    pub(crate) fn fixed(text: &'static str) -> Sql<'static> {
+        Sql {
+            text,
+            origin: Origin::Fixed,
+        }
+    }
+}
+
+impl<'a> Sql<'a> {
+    /// SQL the library built; `raw` when it holds text the caller wrote.
+    pub(crate) fn built(text: &'a str, raw: bool) -> Sql<'a> {
+        let origin = if raw { Origin::Raw } else { Origin::Built };
+        Sql { text, origin }
+    }
+
+    /// SQL the caller wrote.
+    pub(crate) fn raw(text: &'a str) -> Sql<'a> {
+        Sql {
+            text,
+            origin: Origin::Raw,
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Sql<'a> {
+    fn from(text: &'a str) -> Self {
+        Sql::built(text, false)
+    }
+}
+
+impl<'a> From<&'a String> for Sql<'a> {
+    fn from(text: &'a String) -> Self {
+        Sql::built(text, false)
+    }
+}
 
 /// Which context a transaction carries.
 #[derive(Debug, Clone)]
@@ -64,6 +162,12 @@ impl<'a> ContextStatement<'a> {
 /// CRUD, queries and raw SQL run on it through the [`crate::Executor`]
 /// methods and [`crate::Query`].
 ///
+/// After raw SQL ([`Tx::raw_query`], [`Tx::raw_execute`], raw filter
+/// fragments) the transaction's end also resets the session (see
+/// [`SESSION_CLEANUP`]), in the same round trip: nothing raw SQL leaves on
+/// the session reaches the connection's next user, even past a raw
+/// `COMMIT`.
+///
 /// ```no_run
 /// # use tenant_model::prelude::*;
 /// # async fn f(db: tenant_model::Db, acme: TenantId) -> Result<(), tenant_model::Error> {
@@ -75,6 +179,8 @@ impl<'a> ContextStatement<'a> {
 pub struct Tx {
     conn: Option<Object>,
     started: bool,
+    /// Whether non-library SQL ran: the session then needs a cleanup.
+    raw: bool,
     context: Context,
     role: Option<Arc<String>>,
     cursors: u32,
@@ -84,6 +190,7 @@ impl std::fmt::Debug for Tx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tx")
             .field("started", &self.started)
+            .field("raw", &self.raw)
             .field("context", &self.context)
             .finish_non_exhaustive()
     }
@@ -142,6 +249,41 @@ async fn run_optional(
     }
 }
 
+/// Runs [`SESSION_CLEANUP`] when `needed`.
+async fn cleanup(conn: &Object, needed: bool) -> Result<(), tokio_postgres::Error> {
+    match needed {
+        true => conn.batch_execute(SESSION_CLEANUP).await,
+        false => Ok(()),
+    }
+}
+
+/// Prepares a statement: fixed ones are cached for good, others only while
+/// the cache has room (see [`release`]). A failed preparation leaves no
+/// entry behind.
+async fn prepare(conn: &Object, sql: Sql<'_>) -> Result<Statement, tokio_postgres::Error> {
+    let prepared = conn.prepare_cached(sql.text).await;
+    if prepared.is_err() && sql.origin != Origin::Fixed {
+        drop(conn.statement_cache.remove(sql.text, &[]));
+    }
+    prepared
+}
+
+/// After a built or raw statement ran: drops it from the cache when the
+/// cache is over [`STATEMENT_CACHE_SIZE`] (the server deallocates it when
+/// the last handle goes).
+fn release(conn: &Object, sql: Sql<'_>) {
+    if sql.origin != Origin::Fixed && conn.statement_cache.size() > STATEMENT_CACHE_SIZE {
+        drop(conn.statement_cache.remove(sql.text, &[]));
+    }
+}
+
+/// How long a dropped transaction of `conn`'s pool may take to roll back.
+fn drop_rollback_bound(conn: &Object) -> Duration {
+    Object::pool(conn)
+        .and_then(|pool| pool.timeouts().recycle)
+        .unwrap_or(DEFAULT_DROP_ROLLBACK)
+}
+
 /// How a statement ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Finish {
@@ -156,6 +298,7 @@ impl Tx {
         Tx {
             conn: Some(conn),
             started: false,
+            raw: false,
             context,
             role,
             cursors: 0,
@@ -180,7 +323,7 @@ impl Tx {
     /// `BEGIN` and the context go out in the same round trip.
     pub(crate) async fn rows(
         &mut self,
-        sql: &str,
+        sql: Sql<'_>,
         params: &[Param<'_>],
         finish: Finish,
     ) -> Result<Vec<Row>, Error> {
@@ -190,7 +333,7 @@ impl Tx {
     /// Runs one statement and returns the number of rows it affected.
     pub(crate) async fn count(
         &mut self,
-        sql: &str,
+        sql: Sql<'_>,
         params: &[Param<'_>],
         finish: Finish,
     ) -> Result<u64, Error> {
@@ -199,20 +342,22 @@ impl Tx {
 
     /// Sends one statement, framed as needed: `BEGIN` and the context
     /// before it when the transaction has not started, `COMMIT` after it
-    /// for one-statement helpers. All of it goes out at once (tokio-postgres
-    /// pipelines requests polled together; `biased` keeps them in order) and
-    /// the statements are prepared once per connection (the first use
-    /// prepares them all in one more round trip), so this is one round trip.
+    /// for one-statement helpers (and the session cleanup after that, when
+    /// the transaction ran raw SQL). All of it goes out at once
+    /// (tokio-postgres pipelines requests polled together; `biased` keeps
+    /// them in order) and the statements are prepared once per connection
+    /// (the first use prepares them all in one more round trip), so this is
+    /// one round trip.
     async fn send<O: Outcome>(
         &mut self,
-        sql: &str,
+        sql: Sql<'_>,
         params: &[Param<'_>],
         finish: Finish,
     ) -> Result<O::Output, Error> {
         let opening = !self.started;
         let context = ContextStatement::new(&self.context, self.role.as_ref());
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
-        let prepare = |sql: Option<&'static str>| async move {
+        let prepare_framing = |sql: Option<&'static str>| async move {
             match sql {
                 Some(sql) => conn.prepare_cached(sql).await.map(Some),
                 None => Ok(None),
@@ -220,23 +365,32 @@ impl Tx {
         };
         let (statement, begin, set_context, commit) = tokio::try_join!(
             biased;
-            conn.prepare_cached(sql),
-            prepare(opening.then_some("BEGIN")),
-            prepare(opening.then_some(context.sql)),
-            prepare((finish == Finish::Commit).then_some("COMMIT")),
+            prepare(conn, sql),
+            prepare_framing(opening.then_some("BEGIN")),
+            prepare_framing(opening.then_some(context.sql)),
+            prepare_framing((finish == Finish::Commit).then_some("COMMIT")),
         )?;
-        // From here on the server may hold an open transaction: if this
-        // future is dropped, `Drop` rolls it back.
+        // From here on the server may hold an open transaction (and raw
+        // SQL may leave session state): if this future is dropped, `Drop`
+        // rolls back and cleans up.
         self.started = true;
-        let (begun, context_set, output, committed) = tokio::join!(
+        self.raw |= sql.origin == Origin::Raw;
+        let clean = commit.is_some() && self.raw;
+        let (begun, context_set, output, committed, cleaned) = tokio::join!(
             biased;
             run_optional(conn, begin.as_ref(), &[]),
             run_optional(conn, set_context.as_ref(), &context.params),
             O::run(conn, &statement, params),
             run_optional(conn, commit.as_ref(), &[]),
+            cleanup(conn, clean),
         );
+        drop(statement);
+        release(conn, sql);
         if commit.is_some() && committed.is_ok() {
             self.started = false;
+        }
+        if clean {
+            self.after_cleanup(cleaned);
         }
         begun?;
         context_set?;
@@ -245,12 +399,27 @@ impl Tx {
         Ok(output)
     }
 
+    /// After the session cleanup: the session is clean again, or, if the
+    /// cleanup failed, the connection is closed so nobody inherits it.
+    fn after_cleanup(&mut self, cleaned: Result<(), tokio_postgres::Error>) {
+        match cleaned {
+            Ok(()) => self.raw = false,
+            Err(err) => {
+                tracing::warn!(error = %err, "session cleanup failed; closing the connection");
+                if let Some(conn) = self.conn.take() {
+                    drop(Object::take(conn));
+                }
+            }
+        }
+    }
+
     /// Runs raw SQL with bound parameters inside this transaction (the
-    /// context applies: RLS still filters by tenant).
+    /// context applies: RLS still filters by tenant). Whatever it leaves on
+    /// the session is reset when the transaction ends.
     pub async fn raw_query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, Error> {
         let span = tracing::debug_span!("tenant_model.raw", tenant = ?self.tenant_id(), rows = tracing::field::Empty);
         let rows = self
-            .rows(sql, params, Finish::Open)
+            .rows(Sql::raw(sql), params, Finish::Open)
             .instrument(span.clone())
             .await?;
         span.record("rows", rows.len());
@@ -258,11 +427,12 @@ impl Tx {
     }
 
     /// Runs a raw SQL statement with bound parameters inside this
-    /// transaction; returns the number of rows affected.
+    /// transaction; returns the number of rows affected. Whatever it leaves
+    /// on the session is reset when the transaction ends.
     pub async fn raw_execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
         let span = tracing::debug_span!("tenant_model.raw", tenant = ?self.tenant_id(), rows = tracing::field::Empty);
         let n = self
-            .count(sql, params, Finish::Open)
+            .count(Sql::raw(sql), params, Finish::Open)
             .instrument(span.clone())
             .await?;
         span.record("rows", n);
@@ -279,14 +449,27 @@ impl Tx {
         self.finish("ROLLBACK").await
     }
 
-    async fn finish(&mut self, sql: &str) -> Result<(), Error> {
+    /// Ends the transaction; after raw SQL, the session cleanup rides in
+    /// the same round trip.
+    async fn finish(&mut self, sql: &'static str) -> Result<(), Error> {
         if !self.started {
             return Ok(());
         }
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
         let statement = conn.prepare_cached(sql).await?;
-        conn.execute(&statement, &[]).await?;
-        self.started = false;
+        let clean = self.raw;
+        let (ended, cleaned) = tokio::join!(
+            biased;
+            conn.execute(&statement, &[]),
+            cleanup(conn, clean),
+        );
+        if ended.is_ok() {
+            self.started = false;
+        }
+        if clean {
+            self.after_cleanup(cleaned);
+        }
+        ended?;
         Ok(())
     }
 }
@@ -298,19 +481,31 @@ impl Drop for Tx {
             return; // nothing open on the server: back to the pool as is
         }
         tracing::debug!("rolling back a dropped transaction");
+        let clean = self.raw;
+        let bound = drop_rollback_bound(&conn);
         let mut guard = Detach(Some(conn));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if let Some(conn) = guard.0.as_ref() {
-                    if conn.batch_execute("ROLLBACK").await.is_ok() {
-                        // Rolled back: the connection may serve again.
-                        drop(guard.0.take());
-                    }
+                let Some(conn) = guard.0.as_ref() else { return };
+                let rollback = async {
+                    let (rolled_back, cleaned) = tokio::join!(
+                        biased;
+                        conn.batch_execute("ROLLBACK"),
+                        cleanup(conn, clean),
+                    );
+                    rolled_back.and(cleaned)
+                };
+                // A rollback that does not finish in time (a statement still
+                // running on the server) gives the slot back by closing the
+                // connection.
+                if let Ok(Ok(())) = tokio::time::timeout(bound, rollback).await {
+                    // Rolled back: the connection may serve again.
+                    drop(guard.0.take());
                 }
             });
         }
-        // Without a runtime, or if the task never finishes, `Detach` closes
-        // the connection instead of returning it to the pool.
+        // Without a runtime, or if the task fails or times out, `Detach`
+        // closes the connection instead of returning it to the pool.
     }
 }
 

@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod models;
 
+mod bulk;
 mod context_leak;
 mod crud;
 mod extra;
@@ -16,4 +17,5 @@ mod property;
 mod query;
 mod readme;
 mod schema;
+mod session_state;
 mod support;
