@@ -16,8 +16,9 @@ use crate::model_sql::Statements;
 use crate::record::Record;
 use crate::scope::TenantScope;
 use crate::sql_text::{ident, ident_list};
+use crate::statement::Sql;
 use crate::tenant_id::TenantId;
-use crate::tx::{Finish, Sql, Tx};
+use crate::tx::{Finish, Tx};
 
 mod sealed {
     pub trait Sealed {}

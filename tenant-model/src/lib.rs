@@ -83,7 +83,9 @@ mod query;
 mod record;
 pub mod schema;
 mod scope;
+mod session;
 pub mod sql_text;
+mod statement;
 mod tenant;
 mod tenant_id;
 #[cfg(feature = "testing")]
@@ -115,10 +117,12 @@ pub use query::{Order, Query};
 pub use record::{Record, SystemColumns};
 pub use schema::Schema;
 pub use scope::{AdminScope, TenantScope};
+pub use session::SESSION_CLEANUP;
+pub use statement::STATEMENT_CACHE_SIZE;
 pub use tenant::Tenant;
 pub use tenant_id::TenantId;
 pub use tenant_model_derive::{PgEnum, TenantModel};
-pub use tx::{Tx, SESSION_CLEANUP, STATEMENT_CACHE_SIZE};
+pub use tx::Tx;
 
 /// The names most programs need: `use tenant_model::prelude::*;`.
 pub mod prelude {

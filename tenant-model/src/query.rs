@@ -14,8 +14,9 @@ use crate::model::{BoxedParam, Model, Param, Scope};
 use crate::operand::Operand;
 use crate::record::Record;
 use crate::sql_text::ident;
+use crate::statement::Sql;
 use crate::tenant_id::TenantId;
-use crate::tx::{Finish, Sql, Tx};
+use crate::tx::{Finish, Tx};
 
 /// A sort order on a column of `M` holding `T`: `User::CREATED_AT.desc()`.
 pub struct Order<M, T> {

@@ -9,19 +9,10 @@
 //! pooled connection never carries a transaction or a context to its next
 //! user.
 //!
-//! Raw SQL (and raw filter fragments) may leave state on the session that
-//! outlives the transaction: temp tables, `WITH HOLD` cursors, session
-//! `SET`s and roles, `LISTEN`s, advisory locks, SQL-level `PREPARE`s. A
-//! transaction that ran any non-library SQL therefore ends with a cleanup
-//! ([`SESSION_CLEANUP`]) pipelined behind its `COMMIT` or `ROLLBACK`; if the
-//! cleanup fails, the connection is closed instead of returned to the
-//! pool. Transactions that ran only library SQL send nothing extra.
-//!
-//! Statements are prepared once per connection and cached. The library's
-//! fixed statements (`&'static str`) stay cached for the connection's life;
-//! built and raw SQL is cached only while the connection's cache holds
-//! fewer than [`STATEMENT_CACHE_SIZE`] statements, and prepared just for
-//! the one use after that, so no workload grows the cache without bound.
+//! After raw SQL the transaction's end also resets the session (see
+//! [`crate::SESSION_CLEANUP`]); built and raw statements stay prepared only
+//! while the connection's cache has room (see
+//! [`crate::STATEMENT_CACHE_SIZE`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,90 +23,13 @@ use tracing::Instrument;
 
 use crate::error::Error;
 use crate::model::Param;
+use crate::session::cleanup;
+use crate::statement::{prepare, release, Sql};
 use crate::tenant_id::TenantId;
-
-/// How many statements a connection's cache holds before built and raw SQL
-/// stops being cached. The library's fixed statements (a few per model) are
-/// always cached and count towards it; raw SQL, query-builder output,
-/// updates and upserts are cached only below it, and otherwise prepared for
-/// one use and released.
-pub const STATEMENT_CACHE_SIZE: usize = 256;
-
-/// What runs after a transaction that ran non-library SQL, so its session
-/// state cannot reach the connection's next user: held cursors, listens,
-/// session advisory locks, temp tables (and temp sequences' `currval`),
-/// the role and session authorization, every session setting, and the
-/// statements prepared with SQL `PREPARE` (the driver's protocol-level
-/// statements are kept, so the statement cache stays valid; that is why
-/// this is not `DISCARD ALL`).
-pub const SESSION_CLEANUP: &str = "CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); \
-     DISCARD TEMP; DISCARD SEQUENCES; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; \
-     DO $$DECLARE s text; BEGIN FOR s IN SELECT name FROM pg_prepared_statements \
-     WHERE from_sql LOOP EXECUTE format('DEALLOCATE %I', s); END LOOP; END$$";
 
 /// How long a dropped transaction may take to roll back when its pool has
 /// no recycle timeout; see [`crate::PoolTimeouts::recycle`].
 const DEFAULT_DROP_ROLLBACK: Duration = Duration::from_secs(5);
-
-/// Where a statement's text comes from, which decides how long it stays
-/// prepared and whether the session needs a cleanup afterwards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// A fixed statement of the library (`&'static str`): cached for good.
-    Fixed,
-    /// SQL the library built (queries, updates, upserts, bulk chunks):
-    /// cached while there is room.
-    Built,
-    /// SQL the caller wrote (raw statements, raw filter fragments): cached
-    /// while there is room, and the session is cleaned up after the
-    /// transaction.
-    Raw,
-}
-
-/// A statement's text and where it comes from.
-#[derive(Debug, Clone, Copy)]
-pub struct Sql<'a> {
-    text: &'a str,
-    origin: Origin,
-}
-
-impl Sql<'static> {
-    /// A fixed statement of the library.
-    pub(crate) fn fixed(text: &'static str) -> Sql<'static> {
-        Sql {
-            text,
-            origin: Origin::Fixed,
-        }
-    }
-}
-
-impl<'a> Sql<'a> {
-    /// SQL the library built; `raw` when it holds text the caller wrote.
-    pub(crate) fn built(text: &'a str, raw: bool) -> Sql<'a> {
-        let origin = if raw { Origin::Raw } else { Origin::Built };
-        Sql { text, origin }
-    }
-
-    /// SQL the caller wrote.
-    pub(crate) fn raw(text: &'a str) -> Sql<'a> {
-        Sql {
-            text,
-            origin: Origin::Raw,
-        }
-    }
-}
-
-impl<'a> From<&'a str> for Sql<'a> {
-    fn from(text: &'a str) -> Self {
-        Sql::built(text, false)
-    }
-}
-
-impl<'a> From<&'a String> for Sql<'a> {
-    fn from(text: &'a String) -> Self {
-        Sql::built(text, false)
-    }
-}
 
 /// Which context a transaction carries.
 #[derive(Debug, Clone)]
@@ -164,7 +78,7 @@ impl<'a> ContextStatement<'a> {
 ///
 /// After raw SQL ([`Tx::raw_query`], [`Tx::raw_execute`], raw filter
 /// fragments) the transaction's end also resets the session (see
-/// [`SESSION_CLEANUP`]), in the same round trip: nothing raw SQL leaves on
+/// [`crate::SESSION_CLEANUP`]), in the same round trip: nothing raw SQL leaves on
 /// the session reaches the connection's next user, even past a raw
 /// `COMMIT`.
 ///
@@ -246,34 +160,6 @@ async fn run_optional(
     match statement {
         Some(statement) => conn.execute(statement, params).await.map(drop),
         None => Ok(()),
-    }
-}
-
-/// Runs [`SESSION_CLEANUP`] when `needed`.
-async fn cleanup(conn: &Object, needed: bool) -> Result<(), tokio_postgres::Error> {
-    match needed {
-        true => conn.batch_execute(SESSION_CLEANUP).await,
-        false => Ok(()),
-    }
-}
-
-/// Prepares a statement: fixed ones are cached for good, others only while
-/// the cache has room (see [`release`]). A failed preparation leaves no
-/// entry behind.
-async fn prepare(conn: &Object, sql: Sql<'_>) -> Result<Statement, tokio_postgres::Error> {
-    let prepared = conn.prepare_cached(sql.text).await;
-    if prepared.is_err() && sql.origin != Origin::Fixed {
-        drop(conn.statement_cache.remove(sql.text, &[]));
-    }
-    prepared
-}
-
-/// After a built or raw statement ran: drops it from the cache when the
-/// cache is over [`STATEMENT_CACHE_SIZE`] (the server deallocates it when
-/// the last handle goes).
-fn release(conn: &Object, sql: Sql<'_>) {
-    if sql.origin != Origin::Fixed && conn.statement_cache.size() > STATEMENT_CACHE_SIZE {
-        drop(conn.statement_cache.remove(sql.text, &[]));
     }
 }
 
@@ -374,7 +260,7 @@ impl Tx {
         // SQL may leave session state): if this future is dropped, `Drop`
         // rolls back and cleans up.
         self.started = true;
-        self.raw |= sql.origin == Origin::Raw;
+        self.raw |= sql.is_raw();
         let clean = commit.is_some() && self.raw;
         let (begun, context_set, output, committed, cleaned) = tokio::join!(
             biased;

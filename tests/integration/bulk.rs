@@ -97,7 +97,8 @@ const MANY_ARRAYS: usize = 4_500;
 /// A fresh database with the bulk models and two tenants; the `Db`
 /// connects as the application role.
 struct Bulk {
-    test_db: TestDb,
+    /// Keeps the database alive (dropped when the test passes).
+    _test_db: TestDb,
     db: Db,
     acme: TenantId,
     globex: TenantId,
@@ -117,7 +118,7 @@ async fn bulk_db() -> Bulk {
         .expect("seed tenants");
     let db = Db::from_pool(test_db.app_pool(2));
     Bulk {
-        test_db,
+        _test_db: test_db,
         db,
         acme: acme.into(),
         globex: globex.into(),
@@ -151,7 +152,7 @@ fn tier(i: usize) -> Tier {
 }
 
 fn scalars(i: usize) -> Scalars {
-    let some = i % 2 == 0;
+    let some = matches!(i % 2, 0);
     Scalars {
         id: Uuid::now_v7(),
         seq: i as i32,
@@ -160,7 +161,10 @@ fn scalars(i: usize) -> Scalars {
         body: tricky_text(i),
         note: some.then(|| tricky_text(i + 1)),
         flag: some,
-        maybe_flag: (i % 3 != 0).then_some(i % 3 == 1),
+        maybe_flag: match i % 3 {
+            0 => None,
+            r => Some(r == 1),
+        },
         small: [i16::MIN, -1, 0, i16::MAX][i % 4],
         big: [i64::MIN, 0, i64::MAX, i as i64][i % 4],
         maybe_int: (!some).then_some(i as i32 * -7),
@@ -193,8 +197,8 @@ fn arrays(i: usize) -> Arrays {
         seq: i as i32,
         email: format!("user{i}@acme.test"),
         texts: (0..n).map(|k| tricky_text(i + k)).collect(),
-        maybe_texts: (i % 2 == 0).then(|| vec![tricky_text(i + 3)]),
-        flags: (0..n).map(|k| (i + k) % 2 == 0).collect(),
+        maybe_texts: matches!(i % 2, 0).then(|| vec![tricky_text(i + 3)]),
+        flags: (0..n).map(|k| matches!((i + k) % 2, 0)).collect(),
         smalls: (0..n).map(|k| [i16::MIN, 0, i16::MAX][k % 3]).collect(),
         ints: (0..n).map(|k| (i * 10 + k) as i32).collect(),
         bigs: (0..n)
@@ -417,5 +421,4 @@ async fn a_bad_row_in_the_last_chunk_stores_nothing_in_a_transaction() {
     assert_too_long(&err);
     drop(tx);
     assert_eq!(rows_in(&bulk.db, bulk.acme, "bulk_scalars").await, 0);
-    drop(bulk.test_db);
 }

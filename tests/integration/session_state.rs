@@ -70,7 +70,11 @@ async fn assert_bare_session_is_clean(db: &Db, expected_pid: i32) {
         "",
         "no tenant context survives"
     );
-    assert_eq!(row.get::<_, i64>(2), 0, "without a context nothing is visible");
+    assert_eq!(
+        row.get::<_, i64>(2),
+        0,
+        "without a context nothing is visible"
+    );
 }
 
 #[tokio::test]
