@@ -90,7 +90,7 @@ pub enum Error {
 
     /// No connection could be had from the pool.
     #[error("connection pool: {0}")]
-    Pool(deadpool_postgres::PoolError),
+    Pool(#[source] deadpool_postgres::PoolError),
 
     /// The pool ran out of time: no free connection within the wait
     /// timeout, or opening or checking a connection took too long (see

@@ -5,9 +5,11 @@
 //! the tenant (or admin) context for this transaction only, so the context
 //! costs no extra round trip. Dropping an open `Tx` rolls it back before
 //! its connection returns to the pool; if that is impossible (no runtime)
-//! the connection is detached from the pool and closed instead, so a
-//! pooled connection never carries a transaction or a context to its next
-//! user.
+//! or takes longer than the pool's recycle timeout (5 s for a pool without
+//! one; a statement may still be running on the server), the connection is
+//! detached from the pool and closed instead, so a pooled connection never
+//! carries a transaction or a context to its next user, and its slot comes
+//! back in bounded time.
 //!
 //! After raw SQL the transaction's end also resets the session (see
 //! [`crate::SESSION_CLEANUP`]); built and raw statements stay prepared only

@@ -269,6 +269,33 @@ async fn a_raw_commit_mid_transaction_leaves_nothing_behind() {
 }
 
 #[tokio::test]
+async fn a_raw_filter_fragment_on_a_scope_leaves_nothing_behind() {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 1);
+    let pid = leave_behind(&db, &seed, &[]).await;
+    // A one-statement helper whose raw fragment sets the tenant for the
+    // whole session and takes a session lock.
+    let fragment = Filter::<User>::sql(
+        "set_config('app.tenant_id', $1, false) IS NOT NULL AND pg_advisory_lock(99) IS NOT NULL",
+        vec![Box::new(seed.tenant_a.to_string())],
+    );
+    let found = User::query()
+        .filter(fragment)
+        .all(&mut db.tenant(seed.tenant_a))
+        .await
+        .expect("query");
+    assert_eq!(found.len(), 1, "the fragment still filters as written");
+    assert_bare_session_is_clean(&db, pid).await;
+    let other = seed.db.app().await.expect("second connection");
+    let free: bool = other
+        .query_one("SELECT pg_try_advisory_lock(99)", &[])
+        .await
+        .expect("try lock")
+        .get(0);
+    assert!(free, "the fragment's lock was released");
+}
+
+#[tokio::test]
 async fn the_typed_path_sends_no_cleanup() {
     let seed = seeded().await;
     let db = app_db(&seed.db, 1);
