@@ -3,11 +3,11 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
+use deadpool_postgres::Pool;
 
 use crate::context::TenantContext;
 use crate::error::Error;
+use crate::pool::PoolTimeouts;
 use crate::scope::{AdminScope, TenantScope};
 use crate::tenant_id::TenantId;
 
@@ -57,7 +57,10 @@ impl Db {
     /// Wraps an existing pool (for TLS, or your own pool settings).
     ///
     /// Use `RecyclingMethod::Fast` (the default): the library never leaves
-    /// session state behind, so a per-checkout cleanup round trip is waste.
+    /// session state behind (after raw SQL it resets the session as the
+    /// transaction ends), so a per-checkout cleanup round trip is waste. Set
+    /// the pool's timeouts (see [`PoolTimeouts`]) and its runtime: without
+    /// them a checkout may wait forever.
     pub fn from_pool(pool: Pool) -> Db {
         Db {
             inner: Arc::new(Inner {
@@ -108,26 +111,28 @@ impl Db {
     }
 
     /// Builds a pool for `url` with `max_size` connections (no TLS, fast
-    /// recycling). Connections are opened lazily.
+    /// recycling, [`PoolTimeouts::default`]). Connections are opened lazily.
     pub fn pool_for(url: &str, max_size: usize) -> Result<Pool, Error> {
         let config = tokio_postgres::Config::from_str(url)
             .map_err(|e| Error::NoDatabase(format!("bad database URL: {e}")))?;
         Ok(Db::pool_from_config(config, max_size))
     }
 
-    /// Builds a pool from a `tokio_postgres::Config`.
+    /// Builds a pool from a `tokio_postgres::Config`, with
+    /// [`PoolTimeouts::default`].
     pub fn pool_from_config(config: tokio_postgres::Config, max_size: usize) -> Pool {
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        Pool::builder(manager)
-            .max_size(max_size)
-            .build()
-            .expect("a pool without timeouts needs no runtime to build")
+        Db::pool_with(config, max_size, PoolTimeouts::default())
+    }
+
+    /// Builds a pool from a `tokio_postgres::Config` with the given
+    /// timeouts (no TLS, fast recycling). A checkout that runs out of time
+    /// fails with [`Error::PoolTimeout`].
+    pub fn pool_with(
+        config: tokio_postgres::Config,
+        max_size: usize,
+        timeouts: PoolTimeouts,
+    ) -> Pool {
+        crate::pool::build(config, max_size, timeouts)
     }
 
     /// Switches every transaction to `role` (for apps that connect as the

@@ -187,7 +187,13 @@ pub enum Error {
 
     /// No connection could be had from the pool.
     #[error("connection pool: {0}")]
-    Pool(#[from] deadpool_postgres::PoolError),
+    Pool(#[source] deadpool_postgres::PoolError),
+
+    /// The pool ran out of time: no free connection within the wait
+    /// timeout, or opening or checking a connection took too long (see
+    /// [`crate::PoolTimeouts`]).
+    #[error("connection pool timed out {0}")]
+    PoolTimeout(crate::TimeoutKind),
 
     /// Any other failure of the driver or the connection (a protocol
     /// error, a parameter that could not be encoded, ...); a lost
@@ -364,6 +370,15 @@ impl Error {
             | Error::Database { source, .. }
             | Error::Decode { source, .. } => source.as_db_error(),
             _ => None,
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for Error {
+    fn from(err: deadpool_postgres::PoolError) -> Self {
+        match err {
+            deadpool_postgres::PoolError::Timeout(kind) => Error::PoolTimeout(kind.into()),
+            other => Error::Pool(other),
         }
     }
 }

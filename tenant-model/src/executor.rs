@@ -16,6 +16,7 @@ use crate::model_sql::Statements;
 use crate::record::Record;
 use crate::scope::TenantScope;
 use crate::sql_text::ident_list;
+use crate::statement::Sql;
 use crate::tenant_id::TenantId;
 use crate::tx::{Finish, Tx};
 use crate::upsert_sql::upsert_sql;
@@ -49,7 +50,7 @@ pub trait Executor: sealed::Sealed + Send {
     #[doc(hidden)]
     fn __rows<'a>(
         &'a mut self,
-        sql: &'a str,
+        sql: Sql<'a>,
         params: &'a [Param<'a>],
     ) -> impl Future<Output = Result<Vec<Row>, Error>> + Send + 'a;
 
@@ -57,8 +58,17 @@ pub trait Executor: sealed::Sealed + Send {
     #[doc(hidden)]
     fn __count<'a>(
         &'a mut self,
-        sql: &'a str,
+        sql: Sql<'a>,
         params: &'a [Param<'a>],
+    ) -> impl Future<Output = Result<u64, Error>> + Send + 'a;
+
+    /// Runs the multi-row `INSERT` chunks of a large bulk insert in one
+    /// transaction: this one for a [`Tx`], a new one for a scope.
+    #[doc(hidden)]
+    fn __insert_chunks<'a, M: Model>(
+        &'a mut self,
+        models: &'a [M],
+        tenant: Option<TenantId>,
     ) -> impl Future<Output = Result<u64, Error>> + Send + 'a;
 
     /// Inserts one row and returns it as stored: `tenant_id` from the
@@ -72,14 +82,30 @@ pub trait Executor: sealed::Sealed + Send {
             let tenant = require_tenant::<M>(tenant)?;
             let values = model.insert_values();
             let params = with_tenant(&tenant, values);
-            let rows = traced_rows::<M, Self>(self, "insert", &statements.insert, &params).await?;
+            let rows =
+                traced_rows::<M, Self>(self, "insert", Sql::fixed(&statements.insert), &params)
+                    .await?;
             one::<M>(&rows)
         }
     }
 
-    /// Inserts many rows in one statement over arrays (`INSERT ... SELECT
-    /// FROM unnest(...)`) and returns how many were inserted. Models with
-    /// array columns are inserted in chunks of multi-row `VALUES` instead.
+    /// Inserts many rows and returns how many were inserted. Atomic: either
+    /// every row is stored or, on any error, none is.
+    ///
+    /// Models without array columns go in one statement over arrays
+    /// (`INSERT ... SELECT FROM unnest($2::text[], ...)`), whatever the
+    /// number of rows. Models with array columns (which `unnest` would
+    /// flatten) go as multi-row `VALUES`: one statement when the rows fit
+    /// PostgreSQL's 65,535 parameters, otherwise several in one transaction
+    /// (on a scope, a transaction of their own).
+    ///
+    /// Every value is checked by its column exactly as [`Executor::insert`]
+    /// checks it: the arrays are cast to the columns' base types (`text[]`,
+    /// never `varchar(n)[]`, which would truncate), so a value too long for
+    /// `varchar(n)` fails the batch with SQLSTATE 22001 as it fails a single
+    /// insert. On a [`Tx`], an error aborts the caller's transaction, so
+    /// committing it afterwards stores nothing of the batch (nor anything
+    /// else the transaction did).
     fn insert_many<M: Model>(
         &mut self,
         models: &[M],
@@ -91,33 +117,27 @@ pub trait Executor: sealed::Sealed + Send {
             let (statements, tenant) = scoped::<M>(self.tenant_id())?;
             let tenant = require_tenant::<M>(tenant)?;
             let span = span::<M>("insert_many", self.tenant_id());
-            let sql = M::sql();
-            let inserted = if sql.bulk_unnest {
-                let arrays = M::insert_arrays(models);
-                let values: Vec<Param<'_>> = arrays.iter().map(|a| &**a as Param<'_>).collect();
-                let params = with_tenant(&tenant, values);
-                self.__count(&statements.insert_many, &params)
-                    .instrument(span.clone())
-                    .await?
-            } else {
-                let mut total = 0;
-                let width = M::DEF.writable_fields().count() + usize::from(tenant.is_some());
-                let mut rest = models;
-                while !rest.is_empty() {
-                    let (chunk, tail) = rest.split_at(chunk_len(rest.len(), width));
-                    rest = tail;
-                    let values_sql = multi_row_insert::<M>(chunk.len(), tenant.is_some());
-                    let mut params: Vec<Param<'_>> = Vec::with_capacity(chunk.len() * width);
-                    for model in chunk {
-                        params.extend(with_tenant(&tenant, model.insert_values()));
-                    }
-                    total += self
-                        .__count(&values_sql, &params)
+            let inserted = async {
+                if M::sql().bulk_unnest {
+                    let arrays = M::insert_arrays(models);
+                    let values: Vec<Param<'_>> = arrays.iter().map(|a| &**a as Param<'_>).collect();
+                    let params = with_tenant(&tenant, values);
+                    self.__count(Sql::fixed(&statements.insert_many), &params)
                         .instrument(span.clone())
-                        .await?;
+                        .await
+                } else if models.len() <= rows_per_insert::<M>(tenant.is_some()) {
+                    let (sql, params) = values_insert(models, &tenant);
+                    self.__count(Sql::from(&sql), &params)
+                        .instrument(span.clone())
+                        .await
+                } else {
+                    self.__insert_chunks(models, tenant)
+                        .instrument(span.clone())
+                        .await
                 }
-                total
-            };
+            }
+            .await
+            .map_err(|e| e.in_model(M::DEF))?;
             span.record("rows", inserted);
             Ok(inserted)
         }
@@ -147,7 +167,8 @@ pub trait Executor: sealed::Sealed + Send {
         async move {
             let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             let params = with_tenant(&tenant, key.params());
-            let rows = traced_rows::<M, Self>(self, "find", &statements.find, &params).await?;
+            let rows =
+                traced_rows::<M, Self>(self, "find", Sql::fixed(&statements.find), &params).await?;
             rows.first().map(Record::from_row).transpose()
         }
     }
@@ -242,7 +263,8 @@ pub trait Executor: sealed::Sealed + Send {
                 // `TenantScope` it is a second transaction; should the
                 // deleted row be gone by then, the insert simply succeeds.)
                 let rows =
-                    traced_rows::<M, Self>(self, "upsert", &statements.insert, &params).await?;
+                    traced_rows::<M, Self>(self, "upsert", Sql::fixed(&statements.insert), &params)
+                        .await?;
                 return one::<M>(&rows);
             }
             one::<M>(&rows)
@@ -274,9 +296,13 @@ pub trait Executor: sealed::Sealed + Send {
             soft_delete_model::<M>()?;
             let mut params = with_tenant(&tenant, key.params());
             params.push(&by);
-            let rows =
-                traced_rows::<M, Self>(self, "soft_delete", &statements.soft_delete, &params)
-                    .await?;
+            let rows = traced_rows::<M, Self>(
+                self,
+                "soft_delete",
+                Sql::fixed(&statements.soft_delete),
+                &params,
+            )
+            .await?;
             one::<M>(&rows)
         }
     }
@@ -291,7 +317,8 @@ pub trait Executor: sealed::Sealed + Send {
             soft_delete_model::<M>()?;
             let params = with_tenant(&tenant, key.params());
             let rows =
-                traced_rows::<M, Self>(self, "restore", &statements.restore, &params).await?;
+                traced_rows::<M, Self>(self, "restore", Sql::fixed(&statements.restore), &params)
+                    .await?;
             one::<M>(&rows)
         }
     }
@@ -304,7 +331,9 @@ pub trait Executor: sealed::Sealed + Send {
         async move {
             let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             let params = with_tenant(&tenant, key.params());
-            let n = traced_count::<M, Self>(self, "delete", &statements.delete, &params).await?;
+            let n =
+                traced_count::<M, Self>(self, "delete", Sql::fixed(&statements.delete), &params)
+                    .await?;
             match n {
                 0 => Err(Error::NotFound {
                     table: M::DEF.table,
@@ -374,58 +403,76 @@ fn one<M: Model>(rows: &[Row]) -> Result<Record<M>, Error> {
     }
 }
 
-/// How many of `remaining` rows the next multi-row `INSERT` takes: a power
-/// of two, so a bulk insert of any size uses at most a dozen distinct
-/// statements (each prepared once per connection), and never more than
-/// PostgreSQL's 65,535 parameters.
-fn chunk_len(remaining: usize, width: usize) -> usize {
-    let max = (usize::from(u16::MAX) / width.max(1)).max(1);
-    let cap = if max.is_power_of_two() {
-        max
-    } else {
-        max.next_power_of_two() / 2
-    };
-    let fit = if remaining.is_power_of_two() {
-        remaining
-    } else {
-        remaining.next_power_of_two() / 2
-    };
-    fit.min(cap).max(1)
+/// How many rows one multi-row `INSERT` of `M` may take: PostgreSQL binds
+/// at most 65,535 parameters per statement.
+fn rows_per_insert<M: Model>(scoped: bool) -> usize {
+    let width = M::DEF.writable_fields().count() + usize::from(scoped);
+    max_rows(width)
 }
 
-/// `INSERT ... VALUES (...), (...)` for `n` rows (used for models with
-/// array columns, which `unnest` would flatten).
-fn multi_row_insert<M: Model>(n: usize, scoped: bool) -> String {
-    let columns: Vec<&str> = scoped
-        .then_some("tenant_id")
+/// Rows of `width` parameters that fit in one statement (at least one).
+fn max_rows(width: usize) -> usize {
+    (usize::from(u16::MAX) / width.max(1)).max(1)
+}
+
+/// `INSERT ... VALUES (...), (...)` for `models`, and its parameters (used
+/// for models with array columns, which `unnest` would flatten). The
+/// parameters take their types from the columns, so values are checked as
+/// a single insert checks them.
+fn values_insert<'a, M: Model>(
+    models: &'a [M],
+    tenant: &'a Option<TenantId>,
+) -> (String, Vec<Param<'a>>) {
+    let columns: Vec<&str> = tenant
+        .map(|_| "tenant_id")
         .into_iter()
         .chain(M::DEF.writable_fields().map(|f| f.name))
         .collect();
     let width = columns.len();
-    let rows: Vec<String> = (0..n)
+    let rows: Vec<String> = (0..models.len())
         .map(|r| {
             let row: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
             format!("({})", row.join(", "))
         })
         .collect();
-    format!(
+    let sql = format!(
         "INSERT INTO {} ({}) VALUES {}",
         M::sql().table,
         ident_list(columns),
         rows.join(", ")
-    )
+    );
+    let mut params: Vec<Param<'a>> = Vec::with_capacity(models.len() * width);
+    for model in models {
+        params.extend(with_tenant(tenant, model.insert_values()));
+    }
+    (sql, params)
+}
+
+/// Inserts `models` as multi-row `INSERT`s of at most [`rows_per_insert`]
+/// rows each, in `tx`.
+async fn insert_chunks<M: Model>(
+    tx: &mut Tx,
+    models: &[M],
+    tenant: Option<TenantId>,
+) -> Result<u64, Error> {
+    let mut total = 0;
+    for chunk in models.chunks(rows_per_insert::<M>(tenant.is_some())) {
+        let (sql, params) = values_insert(chunk, &tenant);
+        total += tx.count(Sql::from(&sql), &params, Finish::Open).await?;
+    }
+    Ok(total)
 }
 
 /// Runs a statement returning rows inside the span of one operation.
-pub(crate) async fn traced_rows<M: Model, E: Executor + ?Sized>(
+pub(crate) async fn traced_rows<'a, M: Model, E: Executor + ?Sized>(
     executor: &mut E,
     operation: &'static str,
-    sql: &str,
+    sql: impl Into<Sql<'a>>,
     params: &[Param<'_>],
 ) -> Result<Vec<Row>, Error> {
     let span = span::<M>(operation, executor.tenant_id());
     let rows = executor
-        .__rows(sql, params)
+        .__rows(sql.into(), params)
         .instrument(span.clone())
         .await
         .map_err(|e| e.in_model(M::DEF))?;
@@ -434,15 +481,15 @@ pub(crate) async fn traced_rows<M: Model, E: Executor + ?Sized>(
 }
 
 /// Runs a statement returning a row count inside the span of one operation.
-pub(crate) async fn traced_count<M: Model, E: Executor + ?Sized>(
+pub(crate) async fn traced_count<'a, M: Model, E: Executor + ?Sized>(
     executor: &mut E,
     operation: &'static str,
-    sql: &str,
+    sql: impl Into<Sql<'a>>,
     params: &[Param<'_>],
 ) -> Result<u64, Error> {
     let span = span::<M>(operation, executor.tenant_id());
     let n = executor
-        .__count(sql, params)
+        .__count(sql.into(), params)
         .instrument(span.clone())
         .await
         .map_err(|e| e.in_model(M::DEF))?;
@@ -469,7 +516,7 @@ impl Executor for Tx {
 
     fn __rows<'a>(
         &'a mut self,
-        sql: &'a str,
+        sql: Sql<'a>,
         params: &'a [Param<'a>],
     ) -> impl Future<Output = Result<Vec<Row>, Error>> + Send + 'a {
         self.rows(sql, params, Finish::Open)
@@ -477,10 +524,18 @@ impl Executor for Tx {
 
     fn __count<'a>(
         &'a mut self,
-        sql: &'a str,
+        sql: Sql<'a>,
         params: &'a [Param<'a>],
     ) -> impl Future<Output = Result<u64, Error>> + Send + 'a {
         self.count(sql, params, Finish::Open)
+    }
+
+    fn __insert_chunks<'a, M: Model>(
+        &'a mut self,
+        models: &'a [M],
+        tenant: Option<TenantId>,
+    ) -> impl Future<Output = Result<u64, Error>> + Send + 'a {
+        insert_chunks(self, models, tenant)
     }
 }
 
@@ -492,7 +547,7 @@ impl Executor for TenantScope {
     #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
     fn __rows<'a>(
         &'a mut self,
-        sql: &'a str,
+        sql: Sql<'a>,
         params: &'a [Param<'a>],
     ) -> impl Future<Output = Result<Vec<Row>, Error>> + Send + 'a {
         async move { self.begin().await?.rows(sql, params, Finish::Commit).await }
@@ -501,24 +556,38 @@ impl Executor for TenantScope {
     #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
     fn __count<'a>(
         &'a mut self,
-        sql: &'a str,
+        sql: Sql<'a>,
         params: &'a [Param<'a>],
     ) -> impl Future<Output = Result<u64, Error>> + Send + 'a {
         async move { self.begin().await?.count(sql, params, Finish::Commit).await }
+    }
+
+    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+    fn __insert_chunks<'a, M: Model>(
+        &'a mut self,
+        models: &'a [M],
+        tenant: Option<TenantId>,
+    ) -> impl Future<Output = Result<u64, Error>> + Send + 'a {
+        async move {
+            let mut tx = self.begin().await?;
+            let inserted = insert_chunks(&mut tx, models, tenant).await?;
+            tx.commit().await?;
+            Ok(inserted)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::chunk_len;
+    use super::max_rows;
 
     #[test]
-    fn bulk_chunks_are_powers_of_two_within_the_parameter_limit() {
-        assert_eq!(chunk_len(1, 20), 1);
-        assert_eq!(chunk_len(500, 20), 256);
-        assert_eq!(chunk_len(244, 20), 128);
-        assert_eq!(chunk_len(100_000, 20), 2048); // 65535 / 20 = 3276 -> 2048
-        assert!(chunk_len(100_000, 20) * 20 <= 65_535);
-        assert_eq!(chunk_len(10, 70_000), 1);
+    fn a_multi_row_insert_stays_within_the_parameter_limit() {
+        assert_eq!(max_rows(17), 3_855);
+        assert!(max_rows(17) * 17 <= 65_535);
+        assert!((max_rows(17) + 1) * 17 > 65_535);
+        assert_eq!(max_rows(1), 65_535);
+        assert_eq!(max_rows(0), 65_535);
+        assert_eq!(max_rows(70_000), 1);
     }
 }

@@ -94,6 +94,15 @@ impl Lhs {
 }
 
 impl Node {
+    fn is_raw(&self) -> bool {
+        match self {
+            Node::Sql(..) => true,
+            Node::And(nodes) | Node::Or(nodes) => nodes.iter().any(Node::is_raw),
+            Node::Not(node) => node.is_raw(),
+            _ => false,
+        }
+    }
+
     fn render<'a>(&'a self, params: &mut Params<'a>) -> Result<String, Error> {
         Ok(match self {
             Node::Compare(lhs, op, value) => {
@@ -257,6 +266,12 @@ impl<M> Filter<M> {
 
     pub(crate) fn render<'a>(&'a self, params: &mut Params<'a>) -> Result<String, Error> {
         self.node.render(params)
+    }
+
+    /// Whether the filter holds a raw fragment ([`Filter::sql`]): text the
+    /// caller wrote, which may change session state.
+    pub(crate) fn is_raw(&self) -> bool {
+        self.node.is_raw()
     }
 }
 

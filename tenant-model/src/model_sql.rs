@@ -45,7 +45,9 @@ pub struct Statements {
     pub insert_head: String,
     /// `INSERT ... VALUES (...) RETURNING ...` (scoped: tenant_id = $1).
     pub insert: String,
-    /// `INSERT ... SELECT ... FROM unnest($2::type[], ...)` (scoped: tenant_id = $1).
+    /// `INSERT ... SELECT ... FROM unnest($2::type[], ...)` (scoped: tenant_id = $1),
+    /// each array of the column's base type (`text[]` for `varchar(n)`, so
+    /// the column checks the length).
     pub insert_many: String,
     /// Find a live row by key.
     pub find: String,
@@ -144,6 +146,10 @@ impl Statements {
             .join(", ");
         let insert_head = format!("INSERT INTO {table} ({insert_columns}) VALUES ({values})");
         let insert = format!("{insert_head} RETURNING {select_list}");
+        // Arrays of the columns' base types, without a length modifier: a
+        // cast to `varchar(n)` would truncate, while the insert's assignment
+        // to the column rejects a value that is too long, as a single insert
+        // does.
         let arrays = writable
             .iter()
             .enumerate()
@@ -151,7 +157,7 @@ impl Statements {
                 format!(
                     "${}::{}[]",
                     tenant_insert.len() + i + 1,
-                    type_sql(f.sql_type, f.max_length)
+                    type_sql(f.sql_type, None)
                 )
             })
             .collect::<Vec<_>>()

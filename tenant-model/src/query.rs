@@ -15,8 +15,9 @@ use crate::model::{BoxedParam, Model, Param};
 use crate::operand::Operand;
 use crate::record::Record;
 use crate::sql_text::ident;
+use crate::statement::Sql;
 use crate::tenant_id::TenantId;
-use crate::tx::Tx;
+use crate::tx::{Finish, Tx};
 
 /// A sort order on a column of `M` holding `T`: `User::CREATED_AT.desc()`.
 pub struct Order<M, T> {
@@ -352,6 +353,12 @@ impl<M: Model> Query<M> {
         Ok((text, params))
     }
 
+    /// Whether a filter holds a raw fragment: the transaction then resets
+    /// the session when it ends.
+    fn is_raw(&self) -> bool {
+        self.filters.iter().any(Filter::is_raw)
+    }
+
     /// The SQL this query sends in a context with `tenant` (for logs and tests).
     pub fn to_sql(&self, tenant: Option<TenantId>) -> Result<String, Error> {
         Ok(self.select_sql(&tenant)?.0)
@@ -361,7 +368,8 @@ impl<M: Model> Query<M> {
     pub async fn all<E: Executor>(self, executor: &mut E) -> Result<Vec<Record<M>>, Error> {
         let tenant = scoped_tenant::<M, E>(executor);
         let (sql, params) = self.select_sql(&tenant)?;
-        let rows = traced_rows::<M, E>(executor, "select", &sql, &params).await?;
+        let sql = Sql::built(&sql, self.is_raw());
+        let rows = traced_rows::<M, E>(executor, "select", sql, &params).await?;
         rows.iter().map(Record::from_row).collect()
     }
 
@@ -375,7 +383,8 @@ impl<M: Model> Query<M> {
         let tenant = scoped_tenant::<M, E>(executor);
         let (where_clause, params) = self.where_clause(&tenant)?;
         let sql = format!("SELECT count(*) FROM {}{where_clause}", M::sql().table);
-        let rows = traced_rows::<M, E>(executor, "count", &sql, &params).await?;
+        let sql = Sql::built(&sql, self.is_raw());
+        let rows = traced_rows::<M, E>(executor, "count", sql, &params).await?;
         let row = rows.first().ok_or(Error::NotFound {
             table: M::DEF.table,
         })?;
@@ -390,7 +399,8 @@ impl<M: Model> Query<M> {
             "SELECT EXISTS (SELECT 1 FROM {}{where_clause})",
             M::sql().table
         );
-        let rows = traced_rows::<M, E>(executor, "exists", &sql, &params).await?;
+        let sql = Sql::built(&sql, self.is_raw());
+        let rows = traced_rows::<M, E>(executor, "exists", sql, &params).await?;
         let row = rows.first().ok_or(Error::NotFound {
             table: M::DEF.table,
         })?;
@@ -432,10 +442,8 @@ impl<M: Model> Query<M> {
                 }
                 if state.done {
                     if let Some(cursor) = state.cursor.take() {
-                        state
-                            .tx
-                            .raw_execute(&format!("CLOSE {cursor}"), &[])
-                            .await?;
+                        let close = format!("CLOSE {cursor}");
+                        state.tx.count(Sql::from(&close), &[], Finish::Open).await?;
                     }
                     return Ok(None);
                 }
@@ -461,19 +469,15 @@ impl<M: Model> StreamState<'_, M> {
             let tenant = scoped_tenant::<M, Tx>(self.tx);
             let (sql, params) = query.select_sql(&tenant)?;
             let cursor = format!("tenant_model_cursor_{}", self.tx.next_cursor_id());
+            let declare = format!("DECLARE {cursor} NO SCROLL CURSOR FOR {sql}");
             self.tx
-                .raw_execute(
-                    &format!("DECLARE {cursor} NO SCROLL CURSOR FOR {sql}"),
-                    &params,
-                )
+                .count(Sql::built(&declare, query.is_raw()), &params, Finish::Open)
                 .await?;
             self.cursor = Some(cursor);
         }
         let cursor = self.cursor.as_deref().ok_or(Error::TransactionClosed)?;
-        let rows = self
-            .tx
-            .raw_query(&format!("FETCH FORWARD {} FROM {cursor}", self.batch), &[])
-            .await?;
+        let fetch = format!("FETCH FORWARD {} FROM {cursor}", self.batch);
+        let rows = self.tx.rows(Sql::from(&fetch), &[], Finish::Open).await?;
         self.done = rows.len() < self.batch as usize;
         self.buffer.extend(rows);
         Ok(())

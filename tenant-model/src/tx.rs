@@ -5,11 +5,19 @@
 //! the tenant (or admin) context for this transaction only, so the context
 //! costs no extra round trip. Dropping an open `Tx` rolls it back before
 //! its connection returns to the pool; if that is impossible (no runtime)
-//! the connection is detached from the pool and closed instead, so a
-//! pooled connection never carries a transaction or a context to its next
-//! user.
+//! or takes longer than the pool's recycle timeout (5 s for a pool without
+//! one; a statement may still be running on the server), the connection is
+//! detached from the pool and closed instead, so a pooled connection never
+//! carries a transaction or a context to its next user, and its slot comes
+//! back in bounded time.
+//!
+//! After raw SQL the transaction's end also resets the session (see
+//! [`crate::SESSION_CLEANUP`]); built and raw statements stay prepared only
+//! while the connection's cache has room (see
+//! [`crate::STATEMENT_CACHE_SIZE`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use deadpool_postgres::Object;
 use tokio_postgres::{Row, Statement};
@@ -17,7 +25,13 @@ use tracing::Instrument;
 
 use crate::error::Error;
 use crate::model::Param;
+use crate::session::cleanup;
+use crate::statement::{prepare, release, Sql};
 use crate::tenant_id::TenantId;
+
+/// How long a dropped transaction may take to roll back when its pool has
+/// no recycle timeout; see [`crate::PoolTimeouts::recycle`].
+const DEFAULT_DROP_ROLLBACK: Duration = Duration::from_secs(5);
 
 /// Which context a transaction carries.
 #[derive(Debug, Clone)]
@@ -64,6 +78,12 @@ impl<'a> ContextStatement<'a> {
 /// CRUD, queries and raw SQL run on it through the [`crate::Executor`]
 /// methods and [`crate::Query`].
 ///
+/// After raw SQL ([`Tx::raw_query`], [`Tx::raw_execute`], raw filter
+/// fragments) the transaction's end also resets the session (see
+/// [`crate::SESSION_CLEANUP`]), in the same round trip: nothing raw SQL leaves on
+/// the session reaches the connection's next user, even past a raw
+/// `COMMIT`.
+///
 /// ```no_run
 /// # use tenant_model::prelude::*;
 /// # async fn f(db: tenant_model::Db, acme: TenantId) -> Result<(), tenant_model::Error> {
@@ -75,6 +95,8 @@ impl<'a> ContextStatement<'a> {
 pub struct Tx {
     conn: Option<Object>,
     started: bool,
+    /// Whether non-library SQL ran: the session then needs a cleanup.
+    raw: bool,
     context: Context,
     role: Option<Arc<String>>,
     cursors: u32,
@@ -84,6 +106,7 @@ impl std::fmt::Debug for Tx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tx")
             .field("started", &self.started)
+            .field("raw", &self.raw)
             .field("context", &self.context)
             .finish_non_exhaustive()
     }
@@ -142,6 +165,13 @@ async fn run_optional(
     }
 }
 
+/// How long a dropped transaction of `conn`'s pool may take to roll back.
+fn drop_rollback_bound(conn: &Object) -> Duration {
+    Object::pool(conn)
+        .and_then(|pool| pool.timeouts().recycle)
+        .unwrap_or(DEFAULT_DROP_ROLLBACK)
+}
+
 /// How a statement ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Finish {
@@ -156,6 +186,7 @@ impl Tx {
         Tx {
             conn: Some(conn),
             started: false,
+            raw: false,
             context,
             role,
             cursors: 0,
@@ -180,7 +211,7 @@ impl Tx {
     /// `BEGIN` and the context go out in the same round trip.
     pub(crate) async fn rows(
         &mut self,
-        sql: &str,
+        sql: Sql<'_>,
         params: &[Param<'_>],
         finish: Finish,
     ) -> Result<Vec<Row>, Error> {
@@ -190,7 +221,7 @@ impl Tx {
     /// Runs one statement and returns the number of rows it affected.
     pub(crate) async fn count(
         &mut self,
-        sql: &str,
+        sql: Sql<'_>,
         params: &[Param<'_>],
         finish: Finish,
     ) -> Result<u64, Error> {
@@ -199,20 +230,22 @@ impl Tx {
 
     /// Sends one statement, framed as needed: `BEGIN` and the context
     /// before it when the transaction has not started, `COMMIT` after it
-    /// for one-statement helpers. All of it goes out at once (tokio-postgres
-    /// pipelines requests polled together; `biased` keeps them in order) and
-    /// the statements are prepared once per connection (the first use
-    /// prepares them all in one more round trip), so this is one round trip.
+    /// for one-statement helpers (and the session cleanup after that, when
+    /// the transaction ran raw SQL). All of it goes out at once
+    /// (tokio-postgres pipelines requests polled together; `biased` keeps
+    /// them in order) and the statements are prepared once per connection
+    /// (the first use prepares them all in one more round trip), so this is
+    /// one round trip.
     async fn send<O: Outcome>(
         &mut self,
-        sql: &str,
+        sql: Sql<'_>,
         params: &[Param<'_>],
         finish: Finish,
     ) -> Result<O::Output, Error> {
         let opening = !self.started;
         let context = ContextStatement::new(&self.context, self.role.as_ref());
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
-        let prepare = |sql: Option<&'static str>| async move {
+        let prepare_framing = |sql: Option<&'static str>| async move {
             match sql {
                 Some(sql) => conn.prepare_cached(sql).await.map(Some),
                 None => Ok(None),
@@ -220,23 +253,32 @@ impl Tx {
         };
         let (statement, begin, set_context, commit) = tokio::try_join!(
             biased;
-            conn.prepare_cached(sql),
-            prepare(opening.then_some("BEGIN")),
-            prepare(opening.then_some(context.sql)),
-            prepare((finish == Finish::Commit).then_some("COMMIT")),
+            prepare(conn, sql),
+            prepare_framing(opening.then_some("BEGIN")),
+            prepare_framing(opening.then_some(context.sql)),
+            prepare_framing((finish == Finish::Commit).then_some("COMMIT")),
         )?;
-        // From here on the server may hold an open transaction: if this
-        // future is dropped, `Drop` rolls it back.
+        // From here on the server may hold an open transaction (and raw
+        // SQL may leave session state): if this future is dropped, `Drop`
+        // rolls back and cleans up.
         self.started = true;
-        let (begun, context_set, output, committed) = tokio::join!(
+        self.raw |= sql.is_raw();
+        let clean = commit.is_some() && self.raw;
+        let (begun, context_set, output, committed, cleaned) = tokio::join!(
             biased;
             run_optional(conn, begin.as_ref(), &[]),
             run_optional(conn, set_context.as_ref(), &context.params),
             O::run(conn, &statement, params),
             run_optional(conn, commit.as_ref(), &[]),
+            cleanup(conn, clean),
         );
+        drop(statement);
+        release(conn, sql);
         if commit.is_some() && committed.is_ok() {
             self.started = false;
+        }
+        if clean {
+            self.after_cleanup(cleaned);
         }
         begun?;
         context_set?;
@@ -245,12 +287,27 @@ impl Tx {
         Ok(output)
     }
 
+    /// After the session cleanup: the session is clean again, or, if the
+    /// cleanup failed, the connection is closed so nobody inherits it.
+    fn after_cleanup(&mut self, cleaned: Result<(), tokio_postgres::Error>) {
+        match cleaned {
+            Ok(()) => self.raw = false,
+            Err(err) => {
+                tracing::warn!(error = %err, "session cleanup failed; closing the connection");
+                if let Some(conn) = self.conn.take() {
+                    drop(Object::take(conn));
+                }
+            }
+        }
+    }
+
     /// Runs raw SQL with bound parameters inside this transaction (the
-    /// context applies: RLS still filters by tenant).
+    /// context applies: RLS still filters by tenant). Whatever it leaves on
+    /// the session is reset when the transaction ends.
     pub async fn raw_query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, Error> {
         let span = tracing::debug_span!("tenant_model.raw", tenant = ?self.tenant_id(), rows = tracing::field::Empty);
         let rows = self
-            .rows(sql, params, Finish::Open)
+            .rows(Sql::raw(sql), params, Finish::Open)
             .instrument(span.clone())
             .await?;
         span.record("rows", rows.len());
@@ -258,11 +315,12 @@ impl Tx {
     }
 
     /// Runs a raw SQL statement with bound parameters inside this
-    /// transaction; returns the number of rows affected.
+    /// transaction; returns the number of rows affected. Whatever it leaves
+    /// on the session is reset when the transaction ends.
     pub async fn raw_execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
         let span = tracing::debug_span!("tenant_model.raw", tenant = ?self.tenant_id(), rows = tracing::field::Empty);
         let n = self
-            .count(sql, params, Finish::Open)
+            .count(Sql::raw(sql), params, Finish::Open)
             .instrument(span.clone())
             .await?;
         span.record("rows", n);
@@ -279,14 +337,27 @@ impl Tx {
         self.finish("ROLLBACK").await
     }
 
-    async fn finish(&mut self, sql: &str) -> Result<(), Error> {
+    /// Ends the transaction; after raw SQL, the session cleanup rides in
+    /// the same round trip.
+    async fn finish(&mut self, sql: &'static str) -> Result<(), Error> {
         if !self.started {
             return Ok(());
         }
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
         let statement = conn.prepare_cached(sql).await?;
-        conn.execute(&statement, &[]).await?;
-        self.started = false;
+        let clean = self.raw;
+        let (ended, cleaned) = tokio::join!(
+            biased;
+            conn.execute(&statement, &[]),
+            cleanup(conn, clean),
+        );
+        if ended.is_ok() {
+            self.started = false;
+        }
+        if clean {
+            self.after_cleanup(cleaned);
+        }
+        ended?;
         Ok(())
     }
 }
@@ -298,19 +369,31 @@ impl Drop for Tx {
             return; // nothing open on the server: back to the pool as is
         }
         tracing::debug!("rolling back a dropped transaction");
+        let clean = self.raw;
+        let bound = drop_rollback_bound(&conn);
         let mut guard = Detach(Some(conn));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if let Some(conn) = guard.0.as_ref() {
-                    if conn.batch_execute("ROLLBACK").await.is_ok() {
-                        // Rolled back: the connection may serve again.
-                        drop(guard.0.take());
-                    }
+                let Some(conn) = guard.0.as_ref() else { return };
+                let rollback = async {
+                    let (rolled_back, cleaned) = tokio::join!(
+                        biased;
+                        conn.batch_execute("ROLLBACK"),
+                        cleanup(conn, clean),
+                    );
+                    rolled_back.and(cleaned)
+                };
+                // A rollback that does not finish in time (a statement still
+                // running on the server) gives the slot back by closing the
+                // connection.
+                if let Ok(Ok(())) = tokio::time::timeout(bound, rollback).await {
+                    // Rolled back: the connection may serve again.
+                    drop(guard.0.take());
                 }
             });
         }
-        // Without a runtime, or if the task never finishes, `Detach` closes
-        // the connection instead of returning it to the pool.
+        // Without a runtime, or if the task fails or times out, `Detach`
+        // closes the connection instead of returning it to the pool.
     }
 }
 

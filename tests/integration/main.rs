@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod models;
 
+mod bulk;
 mod context_leak;
 mod crud;
 mod errors;
@@ -18,4 +19,5 @@ mod property;
 mod query;
 mod readme;
 mod schema;
+mod session_state;
 mod support;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use deadpool_postgres::{Manager, Pool};
+use deadpool_postgres::Pool;
 use sha2::{Digest, Sha256};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls};
@@ -200,7 +200,8 @@ impl TestDb {
     }
 
     /// A pool of up to `max_size` connections as the application login role,
-    /// with deadpool's default settings (connections open on demand).
+    /// built like [`crate::Db::pool_from_config`] (default timeouts,
+    /// connections open on demand).
     pub fn app_pool(&self, max_size: usize) -> Pool {
         pool(self.app_config(), max_size)
     }
@@ -333,11 +334,7 @@ impl Cleanup {
 }
 
 fn pool(config: Config, max_size: usize) -> Pool {
-    Pool::builder(Manager::new(config, NoTls))
-        .max_size(max_size)
-        .build()
-        // Building fails only when timeouts are set without a runtime.
-        .expect("a pool without timeouts always builds")
+    crate::Db::pool_from_config(config, max_size)
 }
 
 /// `tm_tpl_` and the first 16 hex digits of a SHA-256 of the DDL, the role
