@@ -12,6 +12,7 @@
 
 mod names;
 mod order;
+mod policy;
 mod security;
 mod table;
 #[cfg(test)]
@@ -22,6 +23,7 @@ use crate::pg_enum::EnumDef;
 use crate::sql_text::{ident, literal};
 use crate::tenant::Tenant;
 
+pub use policy::{Policy, PolicyCommand};
 pub use security::{ADMIN_SETTING, TENANT_SETTING};
 pub(crate) use table::type_sql;
 pub use table::{Constraint, ConstraintKind, Index, Table, TableColumn};
@@ -116,6 +118,15 @@ impl Schema {
             .tables
             .into_iter()
             .map(Table::new)
+            .collect()
+    }
+
+    /// The row-level security policies the DDL creates, table by table in
+    /// creation order (global tables have none).
+    pub fn policies(&self) -> Vec<Policy> {
+        self.tables()
+            .iter()
+            .flat_map(|table| security::table_policies(table, &self.admin_role))
             .collect()
     }
 
