@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod models;
 
+mod audit;
 mod context_leak;
 mod crud;
 mod extra;

@@ -18,11 +18,7 @@ pub struct Seed {
 /// A fresh database with the SaaS schema (plus the tests' own models) and
 /// two seeded tenants.
 pub async fn seeded() -> Seed {
-    let schema = models::schema()
-        .model::<crate::extra::Note>()
-        .model::<crate::extra::Plan>()
-        .model::<crate::extra::Event>();
-    let db = TestDb::new(&schema).await.expect("test database");
+    let db = TestDb::new(&schema()).await.expect("test database");
     let admin = db.superuser().await.expect("superuser connection");
     let (tenant_a, tenant_b, user_a, user_b) = (
         Uuid::now_v7(),
@@ -52,6 +48,14 @@ pub async fn seeded() -> Seed {
         user_a,
         user_b,
     }
+}
+
+/// The SaaS schema plus the tests' own models.
+pub fn schema() -> tenant_model::Schema {
+    models::schema()
+        .model::<crate::extra::Note>()
+        .model::<crate::extra::Plan>()
+        .model::<crate::extra::Event>()
 }
 
 /// Opens a transaction carrying `tenant` as its (local) tenant context.

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use tokio_postgres::Client;
+use tracing::Instrument;
 
 use crate::error::Error;
 use crate::record::decode;
@@ -95,9 +96,13 @@ pub struct ConnectionRole {
 }
 
 impl ConnectionRole {
-    /// Reads the connection's login role from the catalog (one query).
+    /// Reads the connection's login role from the catalog (one query, in a
+    /// `tenant_model.role_check` span).
     pub(crate) async fn query(client: &Client) -> Result<ConnectionRole, Error> {
-        let row = client.query_one(ROLE_QUERY, &[]).await?;
+        let row = client
+            .query_one(ROLE_QUERY, &[])
+            .instrument(tracing::debug_span!("tenant_model.role_check"))
+            .await?;
         let names: Vec<String> = decode(&row, 5)?;
         let supers: Vec<bool> = decode(&row, 6)?;
         let bypasses: Vec<bool> = decode(&row, 7)?;
