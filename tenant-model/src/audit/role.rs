@@ -258,7 +258,7 @@ role. Connect as a login role that is only a member of the application role (e.g
 my_app LOGIN PASSWORD '...' IN ROLE tenant_model_app;`): no SUPERUSER, no BYPASSRLS, no \
 CREATEROLE, owning no table and not a member of the tables' owner. `db.audit(&schema)` reports \
 what else to fix. For local development only, `Db::insecure_allow_rls_bypass()` lets such a \
-role through with a warning";
+role through with a warning.";
 
 #[cfg(test)]
 mod tests {
