@@ -127,7 +127,10 @@ pub enum Error {
     /// The pool's login role can escape row-level security (a superuser, a
     /// role with `BYPASSRLS`, the tables' owner or a member of its role, ...):
     /// [`crate::Db`] refuses it. The message says what to do instead.
-    #[error("refusing to use role {role}: {reason}. {}", crate::audit::UNSAFE_ROLE_ADVICE)]
+    #[error(
+        "refusing to use role {role}: {reason}. {}",
+        crate::audit::UNSAFE_ROLE_ADVICE
+    )]
     UnsafeRole {
         /// The login role.
         role: String,

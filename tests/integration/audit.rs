@@ -116,11 +116,7 @@ async fn a_clean_database_audits_clean_as_the_app_role() {
 
 #[tokio::test]
 async fn disabled_row_level_security_is_reported() {
-    let findings = findings_after(
-        &schema(),
-        "ALTER TABLE users DISABLE ROW LEVEL SECURITY",
-    )
-    .await;
+    let findings = findings_after(&schema(), "ALTER TABLE users DISABLE ROW LEVEL SECURITY").await;
     assert_eq!(
         findings,
         [Finding::RlsDisabled {
@@ -173,7 +169,10 @@ async fn a_policy_edited_by_hand_under_its_own_name_is_reported() {
         [Finding::PolicyChanged { table, change }] => {
             assert_eq!(table, "users");
             assert_eq!(change.live.name, "users_tenant_isolation");
-            assert_eq!(change.live.using.as_deref(), Some("(tenant_id IS NOT NULL)"));
+            assert_eq!(
+                change.live.using.as_deref(),
+                Some("(tenant_id IS NOT NULL)")
+            );
             assert_eq!(change.expected.with_check, change.live.with_check);
             assert_ne!(change.expected.using, change.live.using);
         }
@@ -451,7 +450,11 @@ async fn the_insecure_opt_out_lets_a_superuser_through_with_a_warning() {
     assert_eq!(role.escapes(), [RoleEscape::Superuser]);
     // Row-level security protects nothing now: raw SQL sees every tenant.
     let mut tx = db.tenant(seed.tenant_a).begin().await.unwrap();
-    let seen: i64 = tx.raw_query("SELECT count(*) FROM users", &[]).await.unwrap()[0].get(0);
+    let seen: i64 = tx
+        .raw_query("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()[0]
+        .get(0);
     assert_eq!(seen, 2);
     tx.commit().await.unwrap();
     let warnings: Vec<String> = capture
@@ -459,8 +462,15 @@ async fn the_insecure_opt_out_lets_a_superuser_through_with_a_warning() {
         .into_iter()
         .filter(|l| l.starts_with("event tenant_model::audit") && l.contains("INSECURE"))
         .collect();
-    assert_eq!(warnings.len(), 1, "one warning, at the first connection: {warnings:?}");
-    assert!(warnings[0].contains("reason=it is a superuser"), "{warnings:?}");
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one warning, at the first connection: {warnings:?}"
+    );
+    assert!(
+        warnings[0].contains("reason=it is a superuser"),
+        "{warnings:?}"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -477,14 +487,20 @@ async fn the_role_is_checked_once_at_the_first_connection() {
     );
     assert_eq!((a.unwrap(), b.unwrap()), (1, 1));
     for _ in 0..5 {
-        User::query().count(&mut db.tenant(seed.tenant_a)).await.unwrap();
+        User::query()
+            .count(&mut db.tenant(seed.tenant_a))
+            .await
+            .unwrap();
     }
     let checks = capture
         .lines()
         .iter()
         .filter(|l| l.starts_with("span tenant_model.role_check"))
         .count();
-    assert_eq!(checks, 1, "one role query for the pool, not one per checkout");
+    assert_eq!(
+        checks, 1,
+        "one role query for the pool, not one per checkout"
+    );
 
     // The verdict is kept: a role changed afterwards is caught by a new Db
     // (and by db.audit), not by this one's checkouts.
@@ -492,7 +508,10 @@ async fn the_role_is_checked_once_at_the_first_connection() {
     su.batch_execute(&format!("ALTER ROLE {} BYPASSRLS", seed.db.app_role()))
         .await
         .unwrap();
-    User::query().count(&mut db.tenant(seed.tenant_a)).await.unwrap();
+    User::query()
+        .count(&mut db.tenant(seed.tenant_a))
+        .await
+        .unwrap();
     let fresh = app_db(&seed.db, 1);
     assert!(matches!(
         fresh.check_role().await,

@@ -131,7 +131,10 @@ pub struct UnsafeView {
 
 /// Views and materialized views over the tables with these oids, followed
 /// through views of views, that do not run as the invoker.
-pub(crate) async fn unsafe_views(client: &Client, tables: &[u32]) -> Result<Vec<UnsafeView>, Error> {
+pub(crate) async fn unsafe_views(
+    client: &Client,
+    tables: &[u32],
+) -> Result<Vec<UnsafeView>, Error> {
     const SQL: &str = "\
 WITH RECURSIVE reads(oid, base) AS (
     SELECT c.oid, c.oid FROM pg_class c WHERE c.oid = ANY($1::oid[])

@@ -149,11 +149,10 @@ impl AuditReport {
                 role: self.role.name.clone(),
                 escape,
             });
-        let server = (self.server_version_num < MIN_SERVER_VERSION_NUM).then(|| {
-            Finding::ServerTooOld {
+        let server =
+            (self.server_version_num < MIN_SERVER_VERSION_NUM).then(|| Finding::ServerTooOld {
                 version: self.server_version.clone(),
-            }
-        });
+            });
         let views = self.unsafe_views.iter().cloned().map(Finding::UnsafeView);
         let groups = self.group_roles.iter().flat_map(GroupRole::findings);
         role.chain(server)
@@ -184,22 +183,34 @@ impl TableReport {
                 findings.push(Finding::RlsNotForced { table: table() });
             }
         }
-        findings.extend(self.missing_policies.iter().map(|p| Finding::PolicyMissing {
-            table: table(),
-            policy: p.clone(),
-        }));
-        findings.extend(self.changed_policies.iter().map(|c| Finding::PolicyChanged {
-            table: table(),
-            change: c.clone(),
-        }));
+        findings.extend(
+            self.missing_policies
+                .iter()
+                .map(|p| Finding::PolicyMissing {
+                    table: table(),
+                    policy: p.clone(),
+                }),
+        );
+        findings.extend(
+            self.changed_policies
+                .iter()
+                .map(|c| Finding::PolicyChanged {
+                    table: table(),
+                    change: c.clone(),
+                }),
+        );
         findings.extend(self.extra_policies.iter().map(|p| Finding::PolicyExtra {
             table: table(),
             policy: p.clone(),
         }));
-        findings.extend(self.truncate_grantees.iter().map(|g| Finding::TruncateGranted {
-            table: table(),
-            grantee: g.clone(),
-        }));
+        findings.extend(
+            self.truncate_grantees
+                .iter()
+                .map(|g| Finding::TruncateGranted {
+                    table: table(),
+                    grantee: g.clone(),
+                }),
+        );
         findings
     }
 }
@@ -393,7 +404,9 @@ mod tests {
                 version: "14.11".into()
             }]
         );
-        assert!(report.to_string().contains("\n- PostgreSQL 14.11 is older than 15"));
+        assert!(report
+            .to_string()
+            .contains("\n- PostgreSQL 14.11 is older than 15"));
     }
 
     #[test]
@@ -419,8 +432,10 @@ mod tests {
         report.tables[0].truncate_grantees = vec!["PUBLIC".into()];
         assert_eq!(
             report.findings().map(|f| f.to_string()).collect::<Vec<_>>(),
-            ["users: PUBLIC holds TRUNCATE, which row-level security does not restrict \
-              (REVOKE TRUNCATE ON users FROM PUBLIC)"]
+            [
+                "users: PUBLIC holds TRUNCATE, which row-level security does not restrict \
+              (REVOKE TRUNCATE ON users FROM PUBLIC)"
+            ]
         );
     }
 }

@@ -57,16 +57,15 @@ pub(crate) fn functions_sql() -> &'static str {
 /// The policies of one table, in the order the DDL creates them: none for
 /// a global table.
 pub(crate) fn table_policies(table: &Table, admin: &str) -> Vec<Policy> {
-    let policy = |suffix: &str, command, roles: Vec<String>, using: &str, check: Option<&str>| {
-        Policy {
+    let policy =
+        |suffix: &str, command, roles: Vec<String>, using: &str, check: Option<&str>| Policy {
             table: table.name,
             name: names::join(&[table.name, suffix]),
             command,
             roles,
             using: Some(using.to_owned()),
             with_check: check.map(str::to_owned),
-        }
-    };
+        };
     let flag = admin_flag();
     let admin_policy = policy(
         "admin_access",
@@ -79,7 +78,13 @@ pub(crate) fn table_policies(table: &Table, admin: &str) -> Vec<Policy> {
         Scope::Tenant => {
             let own = format!("tenant_id = {}", current_tenant());
             vec![
-                policy("tenant_isolation", PolicyCommand::All, Vec::new(), &own, Some(&own)),
+                policy(
+                    "tenant_isolation",
+                    PolicyCommand::All,
+                    Vec::new(),
+                    &own,
+                    Some(&own),
+                ),
                 admin_policy,
             ]
         }
@@ -88,8 +93,20 @@ pub(crate) fn table_policies(table: &Table, admin: &str) -> Vec<Policy> {
             // deleting tenants (and switching them off) is admin work.
             let own = format!("id = {}", current_tenant());
             vec![
-                policy("own_row_select", PolicyCommand::Select, Vec::new(), &own, None),
-                policy("own_row_update", PolicyCommand::Update, Vec::new(), &own, Some(&own)),
+                policy(
+                    "own_row_select",
+                    PolicyCommand::Select,
+                    Vec::new(),
+                    &own,
+                    None,
+                ),
+                policy(
+                    "own_row_update",
+                    PolicyCommand::Update,
+                    Vec::new(),
+                    &own,
+                    Some(&own),
+                ),
                 admin_policy,
             ]
         }
