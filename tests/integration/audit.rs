@@ -12,7 +12,7 @@ use tokio_postgres::Config;
 
 use crate::models::User;
 use crate::observability::Capture;
-use crate::support::{app_db, count, in_tenant, schema, seeded};
+use crate::support::{app_db, count, in_tenant, schema, seeded, Seed};
 
 /// A libpq key-value string for `config`, password included, for
 /// `Db::connect`.
@@ -347,72 +347,53 @@ async fn a_superuser_connection_is_refused() {
     assert_refused(&errors, &superuser, &RoleEscape::Superuser);
 }
 
+/// Runs `sql` as the superuser, then checks that the application login role
+/// is refused for `reason` however the `Db` is made.
+async fn app_refused_after(seed: &Seed, sql: &str, reason: RoleEscape) {
+    let su = seed.db.superuser().await.expect("superuser connection");
+    su.batch_execute(sql).await.expect("change the role");
+    let errors = refusals(seed.db.app_config(), seed.tenant_a).await;
+    assert_refused(&errors, seed.db.app_role(), &reason);
+}
+
 #[tokio::test]
 async fn a_bypassrls_connection_is_refused() {
     let seed = seeded().await;
-    let su = seed.db.superuser().await.unwrap();
-    let app = seed.db.app_role();
-    su.batch_execute(&format!("ALTER ROLE {app} BYPASSRLS"))
-        .await
-        .unwrap();
-    let errors = refusals(seed.db.app_config(), seed.tenant_a).await;
-    assert_refused(&errors, app, &RoleEscape::BypassRls);
+    let (app, admin) = (seed.db.app_role(), seed.db.admin_role());
+    let sql = format!("ALTER ROLE {app} BYPASSRLS");
+    app_refused_after(&seed, &sql, RoleEscape::BypassRls).await;
 
     // Being able to SET ROLE to a BYPASSRLS role is the same.
-    let admin = seed.db.admin_role();
-    su.batch_execute(&format!(
+    let sql = format!(
         "ALTER ROLE {app} NOBYPASSRLS; ALTER ROLE {admin} BYPASSRLS; GRANT {admin} TO {app}"
-    ))
-    .await
-    .unwrap();
-    let errors = refusals(seed.db.app_config(), seed.tenant_a).await;
-    assert_refused(
-        &errors,
-        app,
-        &RoleEscape::MemberOfPrivileged {
-            role: admin.into(),
-            superuser: false,
-        },
     );
+    let reason = RoleEscape::MemberOfPrivileged {
+        role: admin.into(),
+        superuser: false,
+    };
+    app_refused_after(&seed, &sql, reason).await;
 }
 
 #[tokio::test]
 async fn the_table_owner_is_refused() {
     let seed = seeded().await;
-    let su = seed.db.superuser().await.unwrap();
-    let app = seed.db.app_role();
-    su.batch_execute(&format!("ALTER TABLE notes OWNER TO {app}"))
-        .await
-        .unwrap();
-    let errors = refusals(seed.db.app_config(), seed.tenant_a).await;
-    assert_refused(
-        &errors,
-        app,
-        &RoleEscape::OwnsTable {
-            table: "notes".into(),
-        },
-    );
+    let sql = format!("ALTER TABLE notes OWNER TO {}", seed.db.app_role());
+    let reason = RoleEscape::OwnsTable {
+        table: "notes".into(),
+    };
+    app_refused_after(&seed, &sql, reason).await;
 }
 
 #[tokio::test]
 async fn a_member_of_the_owner_role_is_refused() {
     let seed = seeded().await;
-    let su = seed.db.superuser().await.unwrap();
     let (app, owner) = (seed.db.app_role(), seed.db.admin_role());
-    su.batch_execute(&format!(
-        "ALTER TABLE notes OWNER TO {owner}; GRANT {owner} TO {app}"
-    ))
-    .await
-    .unwrap();
-    let errors = refusals(seed.db.app_config(), seed.tenant_a).await;
-    assert_refused(
-        &errors,
-        app,
-        &RoleEscape::MemberOfOwner {
-            owner: owner.into(),
-            table: "notes".into(),
-        },
-    );
+    let sql = format!("ALTER TABLE notes OWNER TO {owner}; GRANT {owner} TO {app}");
+    let reason = RoleEscape::MemberOfOwner {
+        owner: owner.into(),
+        table: "notes".into(),
+    };
+    app_refused_after(&seed, &sql, reason).await;
 }
 
 #[tokio::test]
