@@ -188,7 +188,10 @@ impl Db {
     ///
     /// # Errors
     ///
-    /// When no connection can be had or a catalog query fails.
+    /// When no connection can be had or a catalog query fails. The audit
+    /// creates temporary tables in a transaction it rolls back (see
+    /// [`crate::audit`]): where `TEMPORARY` on the database is revoked from
+    /// the role, it fails with [`Error::PermissionDenied`].
     pub async fn audit(&self, schema: &Schema) -> Result<AuditReport, Error> {
         let mut conn = self.inner.pool.pool().get().await?;
         crate::audit::run(&mut conn, schema).await

@@ -339,6 +339,24 @@ async fn bypassrls_on_the_application_role_is_reported() {
 }
 
 #[tokio::test]
+async fn a_missing_application_role_is_reported() {
+    let db = TestDb::new(&schema()).await.expect("test database");
+    let audited = schema().app_role("tm_audit_no_such_role");
+    let findings: Vec<Finding> = app_db(&db, 1)
+        .audit(&audited)
+        .await
+        .unwrap()
+        .findings()
+        .collect();
+    assert_eq!(
+        findings,
+        [Finding::GroupRoleMissing {
+            role: "tm_audit_no_such_role".into()
+        }]
+    );
+}
+
+#[tokio::test]
 async fn a_superuser_connection_is_refused() {
     let seed = seeded().await;
     let config = seed.db.superuser_config();
