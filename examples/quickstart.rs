@@ -60,6 +60,14 @@ async fn main() -> Result<(), Error> {
     // pool as a member of the admin role.
     let db = Db::from_pool(test_db.app_pool(4)).with_admin(test_db.admin_pool(1));
 
+    // The Db reads its role at the first connection and refuses one that
+    // row-level security does not hold against (a superuser, BYPASSRLS, the
+    // tables' owner); audit() checks the live catalog against the schema.
+    let role = db.check_role().await?;
+    let report = db.audit(&schema).await?;
+    println!("connected as {}; {report}", role.name);
+    assert!(report.is_ok());
+
     // Creating tenants is admin work, audited with a reason.
     let admin = db.admin("quickstart: create tenants")?;
     let acme = admin

@@ -5,9 +5,12 @@ use std::sync::Arc;
 
 use deadpool_postgres::Pool;
 
+use crate::audit::{AuditReport, ConnectionRole};
+use crate::checked_pool::CheckedPool;
 use crate::context::TenantContext;
 use crate::error::Error;
 use crate::pool::PoolTimeouts;
+use crate::schema::Schema;
 use crate::scope::{AdminScope, TenantScope};
 use crate::tenant_id::TenantId;
 
@@ -17,12 +20,15 @@ pub const DEFAULT_POOL_SIZE: usize = 16;
 /// A handle to the database: a pool for tenant work and, optionally, a
 /// separate pool for audited cross-tenant (admin) work. Cheap to clone.
 ///
-/// Connect the tenant pool as the application role — a role that is
-/// neither superuser nor table owner, since row-level security does not
-/// apply to those — or, if the app connects as an owner, name the
-/// application role with [`Db::with_app_role`] and every transaction
-/// switches to it (`set_config('role', ..., true)`, local to the
-/// transaction).
+/// Connect the tenant pool as a login role that is a member of the
+/// application role and nothing more: row-level security does not hold
+/// against a superuser, a role with `BYPASSRLS`, or the owner of the tables
+/// (or a member of the owner's role), since each of those can see every
+/// tenant or switch RLS off. A `Db` refuses such a role with
+/// [`Error::UnsafeRole`]: [`Db::connect`] at once, [`Db::from_pool`] on the
+/// first checkout (or [`Db::check_role`]). The check is one query on the
+/// first connection, never one per checkout; the [`crate::audit`] module
+/// says what it looks at. [`Db::audit`] checks the rest of the catalog.
 ///
 /// ```no_run
 /// use tenant_model::{Db, TenantId};
@@ -38,23 +44,31 @@ pub struct Db {
 }
 
 struct Inner {
-    pool: Pool,
-    admin_pool: Option<Pool>,
-    app_role: Option<Arc<String>>,
+    pool: CheckedPool,
+    admin_pool: Option<CheckedPool>,
+    /// [`Db::insecure_allow_rls_bypass`].
+    allow_rls_bypass: bool,
 }
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Db")
-            .field("pool", &self.inner.pool.status())
-            .field("admin", &self.inner.admin_pool.as_ref().map(Pool::status))
-            .field("app_role", &self.inner.app_role)
+            .field("pool", &self.inner.pool.pool().status())
+            .field(
+                "admin",
+                &self.inner.admin_pool.as_ref().map(|p| p.pool().status()),
+            )
+            .field("allow_rls_bypass", &self.inner.allow_rls_bypass)
             .finish()
     }
 }
 
 impl Db {
     /// Wraps an existing pool (for TLS, or your own pool settings).
+    ///
+    /// Its role is checked on the first checkout, with one query (call
+    /// [`Db::check_role`] to check at start-up instead): every scope fails
+    /// with [`Error::UnsafeRole`] if it can escape row-level security.
     ///
     /// Use `RecyclingMethod::Fast` (the default): the library never leaves
     /// session state behind (after raw SQL it resets the session as the
@@ -64,50 +78,126 @@ impl Db {
     pub fn from_pool(pool: Pool) -> Db {
         Db {
             inner: Arc::new(Inner {
-                pool,
+                pool: CheckedPool::new(pool, false),
                 admin_pool: None,
-                app_role: None,
+                allow_rls_bypass: false,
             }),
         }
     }
 
     /// Connects a pool of [`DEFAULT_POOL_SIZE`] to `url` (no TLS) and checks
-    /// that the server answers.
+    /// that the server answers and that the role cannot escape row-level
+    /// security (one query).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnsafeRole`] for a superuser, a role with `BYPASSRLS`, the
+    /// tables' owner or a member of its role (see [`crate::audit`]);
+    /// [`Error::Pool`] when the server cannot be reached.
     pub async fn connect(url: &str) -> Result<Db, Error> {
         let db = Db::from_pool(Db::pool_for(url, DEFAULT_POOL_SIZE)?);
-        drop(db.inner.pool.get().await?);
+        db.check_role().await?;
         Ok(db)
     }
 
-    /// Connects like [`Db::connect`] to the first PostgreSQL found:
-    /// `DATABASE_URL`; else `postgres://postgres@127.0.0.1:5432/postgres`
-    /// when it answers; else, with the `testing` feature, a throwaway
-    /// cluster started from the local PostgreSQL binaries (see
-    /// [`crate::testing::server`]). The error names the options.
+    /// Connects like [`Db::connect`] to `DATABASE_URL`.
+    ///
+    /// There is no fallback to a local server: the usual local connection
+    /// (`postgres://postgres@localhost`) is a superuser, which a `Db`
+    /// refuses. Point `DATABASE_URL` at the application's login role; for
+    /// tests and examples, [`crate::testing::TestDb`] (feature `testing`)
+    /// finds or starts a server and makes such a role.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoDatabase`] when `DATABASE_URL` is unset or does not
+    /// answer; [`Error::UnsafeRole`] as for [`Db::connect`].
     pub async fn connect_default() -> Result<Db, Error> {
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            return Db::connect(&url).await.map_err(|e| {
-                Error::NoDatabase(format!("DATABASE_URL ({url}) does not answer: {e}"))
-            });
+        let url = std::env::var("DATABASE_URL").map_err(|_| {
+            Error::NoDatabase(
+                "DATABASE_URL is not set: set it to a URL that logs in as the application's \
+                 role (a member of tenant_model_app, not a superuser or the tables' owner); \
+                 tests and examples can use tenant_model::testing::TestDb (feature `testing`), \
+                 which finds or starts PostgreSQL and makes such a role"
+                    .to_owned(),
+            )
+        })?;
+        Db::connect(&url).await.map_err(|e| match e {
+            Error::UnsafeRole { .. } => e,
+            e => Error::NoDatabase(format!("DATABASE_URL ({url}) does not answer: {e}")),
+        })
+    }
+
+    /// The role the tenant pool logs in as, checked: reads it on the first
+    /// call or checkout (one query), then returns what was read.
+    ///
+    /// ```no_run
+    /// # async fn f(pool: deadpool_postgres::Pool) -> Result<(), tenant_model::Error> {
+    /// let db = tenant_model::Db::from_pool(pool);
+    /// let role = db.check_role().await?; // fail at start-up, not at the first request
+    /// println!("connected as {}", role.name);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnsafeRole`] when the role can escape row-level security
+    /// (unless [`Db::insecure_allow_rls_bypass`]); [`Error::Pool`] when no
+    /// connection can be had.
+    pub async fn check_role(&self) -> Result<&ConnectionRole, Error> {
+        self.inner.pool.role().await
+    }
+
+    /// **Insecure, for local development only**: lets a pool whose role
+    /// escapes row-level security (a superuser, a role with `BYPASSRLS`, the
+    /// tables' owner) through, logging a warning on the target
+    /// `tenant_model::audit` at its first connection instead of failing
+    /// with [`Error::UnsafeRole`]. Row-level security then protects
+    /// nothing: only the library's own `tenant_id` filters separate
+    /// tenants, and raw SQL sees them all.
+    ///
+    /// Applies to the tenant and the admin pool, and checks their roles
+    /// afresh. [`Db::connect`] fails before this can be called: use
+    /// `Db::from_pool(Db::pool_for(url, n)?).insecure_allow_rls_bypass()`.
+    ///
+    /// This replaces the former `with_app_role`, which switched each
+    /// transaction to the application role with `set_config('role', ..)`:
+    /// any raw statement undoes that (`RESET ROLE`), so it was never a
+    /// security boundary.
+    pub fn insecure_allow_rls_bypass(self) -> Db {
+        Db {
+            inner: Arc::new(Inner {
+                pool: self.inner.pool.rechecked(true),
+                admin_pool: self.inner.admin_pool.as_ref().map(|p| p.rechecked(true)),
+                allow_rls_bypass: true,
+            }),
         }
-        const LOCAL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-        match Db::connect(LOCAL).await {
-            Ok(db) => Ok(db),
-            #[cfg(feature = "testing")]
-            Err(_) => {
-                let server = crate::testing::server().await?;
-                Ok(Db::from_pool(Db::pool_from_config(
-                    server.config().clone(),
-                    DEFAULT_POOL_SIZE,
-                )))
-            }
-            #[cfg(not(feature = "testing"))]
-            Err(e) => Err(Error::NoDatabase(format!(
-                "DATABASE_URL is not set and {LOCAL} does not answer ({e}); set DATABASE_URL, \
-                 start PostgreSQL locally, or enable the `testing` feature to start a throwaway \
-                 cluster from the local PostgreSQL binaries"
-            ))),
-        }
+    }
+
+    /// Audits the live database against `schema`, as the tenant pool's
+    /// role: its attributes and memberships, row-level security and the
+    /// policies of every model table (compared by their normalized
+    /// expressions), `TRUNCATE` grants, views over tenant tables, the
+    /// schema's roles and the server version. See [`crate::audit`].
+    ///
+    /// The audit runs even when the role would be refused (it reports it).
+    ///
+    /// ```no_run
+    /// # async fn f(db: tenant_model::Db) -> Result<(), tenant_model::Error> {
+    /// let report = db.audit(&tenant_model::Schema::new()).await?;
+    /// assert!(report.is_ok(), "{report}");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When no connection can be had or a catalog query fails. The audit
+    /// creates temporary tables in a transaction it rolls back (see
+    /// [`crate::audit`]): where `TEMPORARY` on the database is revoked from
+    /// the role, it fails with [`Error::PermissionDenied`].
+    pub async fn audit(&self, schema: &Schema) -> Result<AuditReport, Error> {
+        let mut conn = self.inner.pool.pool().get().await?;
+        crate::audit::run(&mut conn, schema).await
     }
 
     /// Builds a pool for `url` with `max_size` connections (no TLS, fast
@@ -135,48 +225,31 @@ impl Db {
         crate::pool::build(config, max_size, timeouts)
     }
 
-    /// Switches every transaction to `role` (for apps that connect as the
-    /// schema owner): `set_config('role', role, true)` rides with the
-    /// tenant context, so it costs no round trip and ends with the
-    /// transaction.
-    pub fn with_app_role(self, role: impl Into<String>) -> Db {
-        let inner = Inner {
-            pool: self.inner.pool.clone(),
-            admin_pool: self.inner.admin_pool.clone(),
-            app_role: Some(Arc::new(role.into())),
-        };
-        Db {
-            inner: Arc::new(inner),
-        }
-    }
-
     /// Adds the pool for admin work. It must connect as a login role that
     /// is a member of the schema's admin role (`tenant_model_admin`): the
     /// cross-tenant policies apply to that role only, so nothing the
-    /// application role can set widens what it sees.
+    /// application role can set widens what it sees. Its role is checked
+    /// like the tenant pool's, on the first admin checkout.
     pub fn with_admin(self, admin_pool: Pool) -> Db {
         let inner = Inner {
             pool: self.inner.pool.clone(),
-            admin_pool: Some(admin_pool),
-            app_role: self.inner.app_role.clone(),
+            admin_pool: Some(CheckedPool::new(admin_pool, self.inner.allow_rls_bypass)),
+            allow_rls_bypass: self.inner.allow_rls_bypass,
         };
         Db {
             inner: Arc::new(inner),
         }
     }
 
-    /// The tenant pool.
+    /// The tenant pool itself. Its connections carry no tenant context and
+    /// are not checked: scopes are the way to use them.
     pub fn pool(&self) -> &Pool {
-        &self.inner.pool
+        self.inner.pool.pool()
     }
 
     /// A scope acting for one tenant.
     pub fn tenant(&self, tenant: impl Into<TenantId>) -> TenantScope {
-        TenantScope::new(
-            self.inner.pool.clone(),
-            tenant.into(),
-            self.inner.app_role.clone(),
-        )
+        TenantScope::new(self.inner.pool.clone(), tenant.into())
     }
 
     /// A scope acting for the tenant of a verified context.

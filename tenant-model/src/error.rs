@@ -234,6 +234,20 @@ pub enum Error {
     #[error("invalid schema: {0}")]
     Schema(#[from] crate::schema::SchemaError),
 
+    /// The pool's login role can escape row-level security (a superuser, a
+    /// role with `BYPASSRLS`, the tables' owner or a member of its role, ...):
+    /// [`crate::Db`] refuses it. The message says what to do instead.
+    #[error(
+        "refusing to use role {role}: {reason}. {}",
+        crate::audit::UNSAFE_ROLE_ADVICE
+    )]
+    UnsafeRole {
+        /// The login role.
+        role: String,
+        /// How it escapes row-level security.
+        reason: crate::audit::RoleEscape,
+    },
+
     /// No PostgreSQL server could be found or started.
     #[error("no database: {0}")]
     NoDatabase(String),

@@ -56,16 +56,36 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Row-level security does not apply to superusers or to a table's owner:
-//! the application must connect as (or switch to, see
-//! [`Db::with_app_role`]) a role that is neither.
+//! # The security model
+//!
+//! Row-level security does not hold against a superuser, a role with
+//! `BYPASSRLS`, or the tables' owner (or a member of the owner's role),
+//! who can switch it off. The application connects as a login role that is
+//! a member of the application role (`tenant_model_app`) and nothing more;
+//! the migrations run as the owner.
+//!
+//! - [`Db::connect`] and [`Db::from_pool`] read the pool's login role once
+//!   (one query on the first connection) and refuse a role that can escape
+//!   row-level security with [`Error::UnsafeRole`], whose message says what
+//!   to do. [`Db::insecure_allow_rls_bypass`] is the loudly named opt-out
+//!   for local development. There is no per-transaction `SET ROLE`: raw SQL
+//!   could undo it (`RESET ROLE`), so it would be no boundary.
+//! - [`Db::audit`] checks the live catalog against a [`Schema`]: the
+//!   connecting role; every model table has row-level security enabled and
+//!   forced and exactly the schema's policies (compared by their
+//!   normalized expressions, not their names); no `TRUNCATE` grant; views
+//!   over tenant tables are `security_invoker`; the application and admin
+//!   roles have no `BYPASSRLS`; the server is PostgreSQL 15 or later, the
+//!   oldest the emitted DDL supports. See the [`audit`] module.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 // Lets the derive's `::tenant_model::...` paths resolve inside this crate.
 extern crate self as tenant_model;
 
+pub mod audit;
 mod changes;
+mod checked_pool;
 mod column;
 mod column_type;
 mod context;

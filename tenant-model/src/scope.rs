@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use deadpool_postgres::Pool;
-
+use crate::checked_pool::CheckedPool;
 use crate::error::Error;
 use crate::tenant_id::TenantId;
 use crate::tx::{Context, Tx};
@@ -31,9 +30,8 @@ use crate::tx::{Context, Tx};
 /// ```
 #[derive(Clone)]
 pub struct TenantScope {
-    pool: Pool,
+    pool: CheckedPool,
     tenant: TenantId,
-    role: Option<Arc<String>>,
 }
 
 impl std::fmt::Debug for TenantScope {
@@ -45,8 +43,8 @@ impl std::fmt::Debug for TenantScope {
 }
 
 impl TenantScope {
-    pub(crate) fn new(pool: Pool, tenant: TenantId, role: Option<Arc<String>>) -> TenantScope {
-        TenantScope { pool, tenant, role }
+    pub(crate) fn new(pool: CheckedPool, tenant: TenantId) -> TenantScope {
+        TenantScope { pool, tenant }
     }
 
     /// The tenant this scope acts for.
@@ -59,11 +57,7 @@ impl TenantScope {
     /// and the tenant context with it.
     pub async fn begin(&self) -> Result<Tx, Error> {
         let conn = self.pool.get().await?;
-        Ok(Tx::new(
-            conn,
-            Context::Tenant(self.tenant),
-            self.role.clone(),
-        ))
+        Ok(Tx::new(conn, Context::Tenant(self.tenant)))
     }
 
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls
@@ -121,7 +115,7 @@ where
 /// `tenant_model::audit` with the reason.
 #[derive(Clone)]
 pub struct AdminScope {
-    pool: Pool,
+    pool: CheckedPool,
     reason: Arc<String>,
 }
 
@@ -134,7 +128,7 @@ impl std::fmt::Debug for AdminScope {
 }
 
 impl AdminScope {
-    pub(crate) fn new(pool: Pool, reason: Arc<String>) -> AdminScope {
+    pub(crate) fn new(pool: CheckedPool, reason: Arc<String>) -> AdminScope {
         AdminScope { pool, reason }
     }
 
@@ -147,7 +141,7 @@ impl AdminScope {
     pub async fn begin(&self) -> Result<Tx, Error> {
         let conn = self.pool.get().await?;
         tracing::info!(target: "tenant_model::audit", reason = %self.reason, "admin transaction");
-        Ok(Tx::new(conn, Context::Admin(self.reason.clone()), None))
+        Ok(Tx::new(conn, Context::Admin(self.reason.clone())))
     }
 
     /// Runs `work` in one admin transaction (commit on `Ok`, roll back on

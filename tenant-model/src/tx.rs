@@ -51,23 +51,18 @@ pub(crate) struct ContextStatement<'a> {
 }
 
 impl<'a> ContextStatement<'a> {
-    pub(crate) fn new(context: &'a Context, role: Option<&'a Arc<String>>) -> ContextStatement<'a> {
+    pub(crate) fn new(context: &'a Context) -> ContextStatement<'a> {
         const TENANT: &str = "SELECT set_config('app.tenant_id', $1::uuid::text, true)";
-        const TENANT_ROLE: &str =
-            "SELECT set_config('app.tenant_id', $1::uuid::text, true), set_config('role', $2, true)";
         const ADMIN: &str =
             "SELECT set_config('app.is_superuser', 'on', true), set_config('app.admin_reason', $1, true)";
-        const ADMIN_ROLE: &str = "SELECT set_config('app.is_superuser', 'on', true), \
-             set_config('app.admin_reason', $1, true), set_config('role', $2, true)";
-        let (sql, first): (&'static str, Param<'a>) = match (context, role.is_some()) {
-            (Context::Tenant(id), false) => (TENANT, id),
-            (Context::Tenant(id), true) => (TENANT_ROLE, id),
-            (Context::Admin(reason), false) => (ADMIN, &**reason),
-            (Context::Admin(reason), true) => (ADMIN_ROLE, &**reason),
+        let (sql, param): (&'static str, Param<'a>) = match context {
+            Context::Tenant(id) => (TENANT, id),
+            Context::Admin(reason) => (ADMIN, &**reason),
         };
-        let mut params = vec![first];
-        params.extend(role.map(|r| &**r as Param<'a>));
-        ContextStatement { sql, params }
+        ContextStatement {
+            sql,
+            params: vec![param],
+        }
     }
 }
 
@@ -98,7 +93,6 @@ pub struct Tx {
     /// Whether non-library SQL ran: the session then needs a cleanup.
     raw: bool,
     context: Context,
-    role: Option<Arc<String>>,
     cursors: u32,
 }
 
@@ -182,13 +176,12 @@ pub(crate) enum Finish {
 }
 
 impl Tx {
-    pub(crate) fn new(conn: Object, context: Context, role: Option<Arc<String>>) -> Tx {
+    pub(crate) fn new(conn: Object, context: Context) -> Tx {
         Tx {
             conn: Some(conn),
             started: false,
             raw: false,
             context,
-            role,
             cursors: 0,
         }
     }
@@ -243,7 +236,7 @@ impl Tx {
         finish: Finish,
     ) -> Result<O::Output, Error> {
         let opening = !self.started;
-        let context = ContextStatement::new(&self.context, self.role.as_ref());
+        let context = ContextStatement::new(&self.context);
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
         let prepare_framing = |sql: Option<&'static str>| async move {
             match sql {

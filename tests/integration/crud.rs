@@ -624,35 +624,6 @@ async fn the_admin_scope_sees_every_tenant_and_the_app_cannot_forge_it() {
 }
 
 #[tokio::test]
-async fn with_app_role_switches_an_owner_connection_per_transaction() {
-    let seed = seeded().await;
-    // The superuser pool bypasses RLS, unless each transaction switches to
-    // the application role.
-    let owner = tenant_model::Db::pool_from_config(seed.db.superuser_config(), 1);
-    let db = tenant_model::Db::from_pool(owner).with_app_role(seed.db.app_role());
-    let seen = User::query()
-        .count(&mut db.tenant(seed.tenant_a))
-        .await
-        .unwrap();
-    assert_eq!(seen, 1);
-    let mut tx = db.tenant(seed.tenant_a).begin().await.unwrap();
-    let raw: i64 = tx
-        .raw_query("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()[0]
-        .get(0);
-    assert_eq!(raw, 1, "RLS applies after the switch");
-    tx.commit().await.unwrap();
-    let conn = db.pool().get().await.unwrap();
-    let role: String = conn
-        .query_one("SELECT current_user::text", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(role, "postgres", "the switch ended with the transaction");
-}
-
-#[tokio::test]
 async fn declared_system_columns_come_from_the_database_not_the_caller() {
     let seed = seeded().await;
     let db = app_db(&seed.db, 2);

@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod models;
 
+mod audit;
 mod bulk;
 mod context_leak;
 mod crud;

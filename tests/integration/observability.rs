@@ -13,7 +13,14 @@ use crate::support::{app_db, seeded, user};
 
 /// Every span and event as "name: field=value ..." lines.
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<String>>>);
+pub struct Capture(Arc<Mutex<Vec<String>>>);
+
+impl Capture {
+    /// The lines captured so far, one per span, record or event.
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
 
 struct Line(String);
 

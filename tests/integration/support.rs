@@ -18,7 +18,7 @@ pub struct Seed {
 /// A fresh database with the SaaS schema (plus the tests' own models) and
 /// two seeded tenants.
 pub async fn seeded() -> Seed {
-    seeded_with(models::schema()).await
+    seeded_with(schema()).await
 }
 
 /// [`seeded`] with `schema` (the tests' own models are added to it).
@@ -57,6 +57,14 @@ pub async fn seeded_with(schema: tenant_model::Schema) -> Seed {
         user_a,
         user_b,
     }
+}
+
+/// The SaaS schema plus the tests' own models.
+pub fn schema() -> tenant_model::Schema {
+    models::schema()
+        .model::<crate::extra::Note>()
+        .model::<crate::extra::Plan>()
+        .model::<crate::extra::Event>()
 }
 
 /// Opens a transaction carrying `tenant` as its (local) tenant context.

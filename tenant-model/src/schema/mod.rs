@@ -13,6 +13,7 @@
 mod check;
 mod names;
 mod order;
+mod policy;
 mod security;
 mod table;
 #[cfg(test)]
@@ -24,6 +25,7 @@ use crate::sql_text::{ident, literal};
 use crate::tenant::Tenant;
 
 pub use check::SchemaError;
+pub use policy::{Policy, PolicyCommand};
 pub use security::{ADMIN_SETTING, TENANT_SETTING};
 pub(crate) use table::type_sql;
 pub use table::{Constraint, ConstraintKind, Index, Table, TableColumn};
@@ -131,6 +133,15 @@ impl Schema {
             .tables
             .into_iter()
             .map(Table::new)
+            .collect()
+    }
+
+    /// The row-level security policies the DDL creates, table by table in
+    /// creation order (global tables have none).
+    pub fn policies(&self) -> Vec<Policy> {
+        self.tables()
+            .iter()
+            .flat_map(|table| security::table_policies(table, &self.admin_role))
             .collect()
     }
 

@@ -8,6 +8,7 @@
 
 use crate::model::Scope;
 use crate::schema::names;
+use crate::schema::policy::{Policy, PolicyCommand};
 use crate::schema::table::Table;
 use crate::sql_text::{ident, literal};
 
@@ -53,6 +54,66 @@ pub(crate) fn functions_sql() -> &'static str {
     "CREATE OR REPLACE FUNCTION tenant_model_touch() RETURNS trigger\n    LANGUAGE plpgsql AS $$\nBEGIN\n    NEW.created_at := OLD.created_at;\n    NEW.updated_at := clock_timestamp();\n    RETURN NEW;\nEND\n$$;\n"
 }
 
+/// The policies of one table, in the order the DDL creates them: none for
+/// a global table.
+pub(crate) fn table_policies(table: &Table, admin: &str) -> Vec<Policy> {
+    let policy =
+        |suffix: &str, command, roles: Vec<String>, using: &str, check: Option<&str>| Policy {
+            table: table.name,
+            name: names::join(&[table.name, suffix]),
+            command,
+            roles,
+            using: Some(using.to_owned()),
+            with_check: check.map(str::to_owned),
+        };
+    let flag = admin_flag();
+    let admin_policy = policy(
+        "admin_access",
+        PolicyCommand::All,
+        vec![admin.to_owned()],
+        &flag,
+        Some(&flag),
+    );
+    match table.scope {
+        Scope::Tenant => {
+            let own = format!("tenant_id = {}", current_tenant());
+            vec![
+                policy(
+                    "tenant_isolation",
+                    PolicyCommand::All,
+                    Vec::new(),
+                    &own,
+                    Some(&own),
+                ),
+                admin_policy,
+            ]
+        }
+        Scope::Root => {
+            // A tenant reads and renames its own row; creating, listing and
+            // deleting tenants (and switching them off) is admin work.
+            let own = format!("id = {}", current_tenant());
+            vec![
+                policy(
+                    "own_row_select",
+                    PolicyCommand::Select,
+                    Vec::new(),
+                    &own,
+                    None,
+                ),
+                policy(
+                    "own_row_update",
+                    PolicyCommand::Update,
+                    Vec::new(),
+                    &own,
+                    Some(&own),
+                ),
+                admin_policy,
+            ]
+        }
+        Scope::Global => Vec::new(),
+    }
+}
+
 /// The trigger, RLS, policies and grants of one table.
 pub(crate) fn table_security_sql(table: &Table, app: &str, admin: &str) -> String {
     let name = ident(table.name);
@@ -60,45 +121,27 @@ pub(crate) fn table_security_sql(table: &Table, app: &str, admin: &str) -> Strin
         "CREATE TRIGGER {} BEFORE UPDATE ON {name}\n    FOR EACH ROW EXECUTE FUNCTION tenant_model_touch();\n",
         ident(&names::join(&[table.name, "touch"]))
     );
-    let policy = |suffix: &str| ident(&names::join(&[table.name, suffix])).into_owned();
     let (app_role, admin_role) = (ident(app), ident(admin));
-    let admin_policy = format!(
-        "CREATE POLICY {} ON {name} TO {admin_role}\n    USING ({flag})\n    WITH CHECK ({flag});\n",
-        policy("admin_access"),
-        flag = admin_flag()
-    );
-    let enable_rls =
-        format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;\nALTER TABLE {name} FORCE ROW LEVEL SECURITY;\n");
+    if table.scope != Scope::Global {
+        sql += &format!(
+            "ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;\nALTER TABLE {name} FORCE ROW LEVEL SECURITY;\n"
+        );
+    }
+    for policy in table_policies(table, admin) {
+        sql += &policy.create_sql();
+    }
     match table.scope {
         Scope::Tenant => {
-            let own = format!("(tenant_id = {})", current_tenant());
-            sql += &enable_rls;
-            sql += &format!(
-                "CREATE POLICY {} ON {name}\n    USING {own}\n    WITH CHECK {own};\n",
-                policy("tenant_isolation")
-            );
-            sql += &admin_policy;
             sql += &format!(
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON {name} TO {app_role}, {admin_role};\n"
             );
         }
         Scope::Root => {
-            // A tenant reads and renames its own row; creating, listing and
-            // deleting tenants (and switching them off) is admin work. So is
-            // changing a slug: slugs are unique across tenants, so a tenant
-            // trying another's slug would learn that it exists (a unique
-            // violation), and could squat free ones.
-            let own = format!("(id = {})", current_tenant());
-            sql += &enable_rls;
-            sql += &format!(
-                "CREATE POLICY {} ON {name} FOR SELECT\n    USING {own};\n",
-                policy("own_row_select")
-            );
-            sql += &format!(
-                "CREATE POLICY {} ON {name} FOR UPDATE\n    USING {own}\n    WITH CHECK {own};\n",
-                policy("own_row_update")
-            );
-            sql += &admin_policy;
+            // A tenant reads and renames its own row (the policies above);
+            // creating, listing and deleting tenants (and switching them off)
+            // is admin work. So is changing a slug: slugs are unique across
+            // tenants, so a tenant trying another's slug would learn that it
+            // exists (a unique violation), and could squat free ones.
             sql += &format!(
                 "GRANT SELECT, UPDATE ({}) ON {name} TO {app_role};\n",
                 ident("name")

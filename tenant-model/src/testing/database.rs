@@ -149,7 +149,9 @@ impl TestDb {
     }
 
     /// Settings to connect to this database as the server's superuser, who
-    /// owns the tables and bypasses row-level security.
+    /// owns the tables and bypasses row-level security: for seeding and
+    /// for making drift. A [`crate::Db`] on them is refused
+    /// ([`Error::UnsafeRole`]); tenant work goes through [`TestDb::app_pool`].
     pub fn superuser_config(&self) -> Config {
         let mut config = self.server.clone();
         config.dbname(&self.name);

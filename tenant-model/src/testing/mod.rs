@@ -41,8 +41,13 @@
 //! whose message names the three options; tests never skip silently.
 //! The user must be a superuser (or have `CREATEDB` and `CREATEROLE`); the
 //! harness connects to its `postgres` database for cluster-wide work.
-//! Connections use no TLS. `DROP DATABASE ... WITH (FORCE)` needs
-//! PostgreSQL 13 or later.
+//! Connections use no TLS. The emitted DDL needs PostgreSQL 15 or later.
+//!
+//! A [`crate::Db`] for tenant work connects as the test's application
+//! login role, as applications should (`Db::from_pool(db.app_pool(n))`):
+//! a `Db` on the superuser's connection is refused with
+//! [`Error::UnsafeRole`]. The superuser connection is for seeding data and
+//! for changing the catalog in tests of [`crate::Db::audit`].
 //!
 //! # Templates
 //!
