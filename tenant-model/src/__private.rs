@@ -8,22 +8,22 @@ pub use std::sync::OnceLock;
 pub use tokio_postgres::Row;
 pub use uuid::Uuid;
 
-pub use crate::column::Column;
-pub use crate::column_type::{
+pub use crate::error::Error;
+pub use crate::model::column::Column;
+pub use crate::model::column_type::{
     ColumnType, NullableColumn, ScalarColumn, ScalarType, SqlType, TextColumn,
 };
-pub use crate::error::Error;
-pub use crate::key::{FallbackKey, KeyReference, SingleColumnKey};
+pub use crate::model::key::{FallbackKey, KeyReference, SingleColumnKey};
+pub use crate::model::pg_enum::{
+    accepts as enum_accepts, from_sql as enum_from_sql, to_sql as enum_to_sql, EnumDef, PgEnum,
+};
+pub use crate::model::record::decode;
+pub use crate::model::tenant_id::TenantId;
 pub use crate::model::{
     BoxedParam, ColumnDef, DefaultValue, ForeignKeyDef, IndexColumn, IndexDef, LinkDef, Model,
     ModelDef, OnDelete, Param, Scope, SoftDeleteDef, SystemColumn, UniqueDef,
 };
-pub use crate::model_sql::ModelSql;
-pub use crate::pg_enum::{
-    accepts as enum_accepts, from_sql as enum_from_sql, to_sql as enum_to_sql, EnumDef, PgEnum,
-};
-pub use crate::record::decode;
-pub use crate::tenant_id::TenantId;
+pub use crate::sql::model_sql::ModelSql;
 
 /// Marker types naming the system columns in type-check errors.
 pub mod system {

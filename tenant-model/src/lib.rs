@@ -83,68 +83,51 @@
 // Lets the derive's `::tenant_model::...` paths resolve inside this crate.
 extern crate self as tenant_model;
 
+// The crate in layers, one folder each: the model description, SQL text,
+// query building, execution, schema emission, the audit and the test harness.
 pub mod audit;
-mod changes;
-mod checked_pool;
-mod column;
-mod column_type;
-mod context;
-mod db;
 mod error;
-mod executor;
-mod filter;
-mod key;
+mod exec;
 mod model;
-mod model_sql;
-mod operand;
-mod pg_enum;
-mod pool;
 mod query;
-mod record;
 pub mod schema;
-mod scope;
-mod session;
-mod sql_fragment;
-pub mod sql_text;
-mod statement;
-mod tenant;
-mod tenant_id;
+mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod tx;
-mod upsert_sql;
+
+pub use sql::sql_text;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use changes::Changes;
-pub use column::{AnyColumn, Column};
-pub use column_type::{ColumnType, ScalarColumn, ScalarType, SqlType};
-pub use context::{TenantContext, SUPERUSER_CLAIM, TENANT_CLAIM};
-pub use db::{Db, DEFAULT_POOL_SIZE};
 pub use error::{Error, Result};
-pub use executor::Executor;
-pub use filter::{Filter, JsonText};
-pub use key::Key;
+pub use exec::context::{TenantContext, SUPERUSER_CLAIM, TENANT_CLAIM};
+pub use exec::db::{Db, DEFAULT_POOL_SIZE};
+pub use exec::executor::Executor;
+pub use exec::pool::{PoolTimeouts, TimeoutKind};
+pub use exec::scope::{AdminScope, TenantScope};
+pub use exec::session::SESSION_CLEANUP;
+pub use exec::statement::STATEMENT_CACHE_SIZE;
+pub use exec::tx::Tx;
+pub use model::column::{AnyColumn, Column};
+pub use model::column_type::{ColumnType, ScalarColumn, ScalarType, SqlType};
+pub use model::key::Key;
+pub use model::pg_enum::{EnumDef, PgEnum};
+pub use model::record::{Record, SystemColumns};
+pub use model::tenant::Tenant;
+pub use model::tenant_id::TenantId;
 pub use model::{
     BoxedParam, ColumnDef, DefaultValue, ForeignKeyDef, IndexColumn, IndexDef, LinkDef, Model,
     ModelDef, OnDelete, Param, Scope, SoftDeleteDef, SystemColumn, UniqueDef,
 };
-pub use model_sql::{ModelSql, Statements};
-pub use operand::{JsonOperand, Operand, TextOperand};
-pub use pg_enum::{EnumDef, PgEnum};
-pub use pool::{PoolTimeouts, TimeoutKind};
 pub use postgres_types::Json;
+pub use query::changes::Changes;
+pub use query::filter::{Filter, JsonText};
+pub use query::operand::{JsonOperand, Operand, TextOperand};
 pub use query::{Order, Query};
-pub use record::{Record, SystemColumns};
 pub use schema::Schema;
-pub use scope::{AdminScope, TenantScope};
-pub use session::SESSION_CLEANUP;
-pub use statement::STATEMENT_CACHE_SIZE;
-pub use tenant::Tenant;
-pub use tenant_id::TenantId;
+pub use sql::model_sql::{ModelSql, Statements};
 pub use tenant_model_derive::{PgEnum, TenantModel};
-pub use tx::Tx;
 
 /// The names most programs need: `use tenant_model::prelude::*;`.
 pub mod prelude {

@@ -5,7 +5,7 @@
 use tokio_postgres::Client;
 
 use crate::error::Error;
-use crate::record::decode;
+use crate::model::record::decode;
 use crate::schema::PolicyCommand;
 
 /// A model table as the catalog holds it.

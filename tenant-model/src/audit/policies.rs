@@ -20,9 +20,9 @@ use tokio_postgres::Client;
 
 use crate::audit::catalog::CatalogPolicy;
 use crate::error::Error;
-use crate::record::decode;
+use crate::model::record::decode;
 use crate::schema::{Policy, Table};
-use crate::sql_text::ident;
+use crate::sql::sql_text::ident;
 
 /// A policy whose name matches the schema's but whose rule does not.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use tokio_postgres::Client;
 use tracing::Instrument;
 
 use crate::error::Error;
-use crate::record::decode;
+use crate::model::record::decode;
 
 /// Roles whose members read or write the server's files, data files
 /// included: around row-level security, not through it.

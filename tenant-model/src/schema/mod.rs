@@ -19,10 +19,10 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+use crate::model::pg_enum::EnumDef;
+use crate::model::tenant::Tenant;
 use crate::model::{Model, ModelDef};
-use crate::pg_enum::EnumDef;
-use crate::sql_text::{ident, literal};
-use crate::tenant::Tenant;
+use crate::sql::sql_text::{ident, literal};
 
 pub use check::SchemaError;
 pub use policy::{Policy, PolicyCommand};

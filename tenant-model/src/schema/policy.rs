@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::sql_text::{ident, ident_list};
+use crate::sql::sql_text::{ident, ident_list};
 
 /// The command a policy applies to (`FOR ...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -10,7 +10,7 @@ use crate::model::Scope;
 use crate::schema::names;
 use crate::schema::policy::{Policy, PolicyCommand};
 use crate::schema::table::Table;
-use crate::sql_text::{ident, literal};
+use crate::sql::sql_text::{ident, literal};
 
 /// The setting that carries the tenant id, set per transaction.
 pub const TENANT_SETTING: &str = "app.tenant_id";

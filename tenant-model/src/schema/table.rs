@@ -1,10 +1,10 @@
 //! The physical table of a model: columns, constraints and indexes, as data
 //! (for rendering DDL now, and for comparing with a live database).
 
-use crate::column_type::{ScalarType, SqlType};
+use crate::model::column_type::{ScalarType, SqlType};
 use crate::model::{ColumnDef, DefaultValue, ModelDef, OnDelete, Scope, SystemColumn};
 use crate::schema::names;
-use crate::sql_text::{ident, ident_list, literal};
+use crate::sql::sql_text::{ident, ident_list, literal};
 
 /// One column of a table.
 #[derive(Debug, Clone, PartialEq, Eq)]

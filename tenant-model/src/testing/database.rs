@@ -10,7 +10,7 @@ use tokio_postgres::{Client, Config, NoTls};
 
 use super::locate::{conninfo, Server};
 use super::{connect, server};
-use crate::sql_text::{ident, literal};
+use crate::sql::sql_text::{ident, literal};
 use crate::{Error, Schema};
 
 /// Changes whenever the way templates are built changes, so that templates

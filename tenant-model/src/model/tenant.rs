@@ -6,12 +6,12 @@
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use crate::column::Column;
-use crate::column_type::{ColumnType, SqlType};
 use crate::error::Error;
+use crate::model::column::Column;
+use crate::model::column_type::{ColumnType, SqlType};
+use crate::model::record::decode;
 use crate::model::{BoxedParam, ColumnDef, DefaultValue, Model, ModelDef, Param, Scope, UniqueDef};
-use crate::model_sql::ModelSql;
-use crate::record::decode;
+use crate::sql::model_sql::ModelSql;
 
 /// A tenant: the root every tenant-scoped row belongs to.
 ///

@@ -4,8 +4,8 @@ use std::marker::PhantomData;
 
 use tokio_postgres::types::ToSql;
 
-use crate::column::Column;
-use crate::column_type::ColumnType;
+use crate::model::column::Column;
+use crate::model::column_type::ColumnType;
 use crate::model::{BoxedParam, Model, Param, SystemColumn};
 
 /// The columns an update sets, with their new values.
@@ -90,7 +90,7 @@ impl<M: Model> Changes<M> {
             .sets
             .iter()
             .enumerate()
-            .map(|(i, (c, _))| format!("{} = ${}", crate::sql_text::ident(c), first + i))
+            .map(|(i, (c, _))| format!("{} = ${}", crate::sql::sql_text::ident(c), first + i))
             .collect::<Vec<_>>()
             .join(", ");
         let params = self.sets.iter().map(|(_, v)| &**v as Param<'_>).collect();

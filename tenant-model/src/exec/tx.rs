@@ -24,10 +24,10 @@ use tokio_postgres::{Row, Statement};
 use tracing::Instrument;
 
 use crate::error::Error;
+use crate::exec::session::cleanup;
+use crate::exec::statement::{prepare, release, Sql};
+use crate::model::tenant_id::TenantId;
 use crate::model::Param;
-use crate::session::cleanup;
-use crate::statement::{prepare, release, Sql};
-use crate::tenant_id::TenantId;
 
 /// How long a dropped transaction may take to roll back when its pool has
 /// no recycle timeout; see [`crate::PoolTimeouts::recycle`].

@@ -12,8 +12,8 @@
 
 use crate::error::Error;
 use crate::model::{ModelDef, SystemColumn};
-use crate::model_sql::ModelSql;
-use crate::sql_text::{ident, ident_list};
+use crate::sql::model_sql::ModelSql;
+use crate::sql::sql_text::{ident, ident_list};
 
 /// `INSERT ... ON CONFLICT (<key>) [WHERE ...] DO UPDATE SET ... [WHERE NOT
 /// is_deleted] RETURNING ...` for `def`, with the insert of `statements`

@@ -6,18 +6,18 @@ use std::marker::PhantomData;
 use futures_util::Stream;
 use tokio_postgres::types::ToSql;
 
-use crate::column::Column;
 use crate::error::Error;
-use crate::executor::{traced_rows, Executor};
-use crate::filter::{Filter, Params};
-use crate::key::Key;
+use crate::exec::executor::{traced_rows, Executor};
+use crate::exec::statement::Sql;
+use crate::exec::tx::{Finish, Tx};
+use crate::model::column::Column;
+use crate::model::key::Key;
+use crate::model::record::Record;
+use crate::model::tenant_id::TenantId;
 use crate::model::{BoxedParam, Model, Param};
-use crate::operand::Operand;
-use crate::record::Record;
-use crate::sql_text::ident;
-use crate::statement::Sql;
-use crate::tenant_id::TenantId;
-use crate::tx::{Finish, Tx};
+use crate::query::filter::{Filter, Params};
+use crate::query::operand::Operand;
+use crate::sql::sql_text::ident;
 
 /// A sort order on a column of `M` holding `T`: `User::CREATED_AT.desc()`.
 pub struct Order<M, T> {
@@ -388,7 +388,7 @@ impl<M: Model> Query<M> {
         let row = rows.first().ok_or(Error::NotFound {
             table: M::DEF.table,
         })?;
-        crate::record::decode(row, 0)
+        crate::model::record::decode(row, 0)
     }
 
     /// Whether any row matches.
@@ -404,7 +404,7 @@ impl<M: Model> Query<M> {
         let row = rows.first().ok_or(Error::NotFound {
             table: M::DEF.table,
         })?;
-        crate::record::decode(row, 0)
+        crate::model::record::decode(row, 0)
     }
 
     /// Streams the matching rows with constant memory: a server-side cursor

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use deadpool_postgres::Pool;
 
 use crate::audit::{AuditReport, ConnectionRole};
-use crate::checked_pool::CheckedPool;
-use crate::context::TenantContext;
 use crate::error::Error;
-use crate::pool::PoolTimeouts;
+use crate::exec::checked_pool::CheckedPool;
+use crate::exec::context::TenantContext;
+use crate::exec::pool::PoolTimeouts;
+use crate::exec::scope::{AdminScope, TenantScope};
+use crate::model::tenant_id::TenantId;
 use crate::schema::Schema;
-use crate::scope::{AdminScope, TenantScope};
-use crate::tenant_id::TenantId;
 
 /// The default pool size of [`Db::connect`].
 pub const DEFAULT_POOL_SIZE: usize = 16;
@@ -222,7 +222,7 @@ impl Db {
         max_size: usize,
         timeouts: PoolTimeouts,
     ) -> Pool {
-        crate::pool::build(config, max_size, timeouts)
+        crate::exec::pool::build(config, max_size, timeouts)
     }
 
     /// Adds the pool for admin work. It must connect as a login role that

@@ -7,10 +7,10 @@
 //! parameter: creating tenants is admin work, refused by privileges); and
 //! *unscoped*, used on global tables and in the admin scope.
 
-use crate::column_type::SqlType;
+use crate::model::column_type::SqlType;
 use crate::model::{ModelDef, Scope, SystemColumn};
 use crate::schema::type_sql;
-use crate::sql_text::{ident, ident_list};
+use crate::sql::sql_text::{ident, ident_list};
 
 /// The statements and column layout the runtime uses for one model.
 ///

@@ -3,7 +3,7 @@
 
 use postgres_types::{Json, ToSql};
 
-use crate::column_type::ScalarColumn;
+use crate::model::column_type::ScalarColumn;
 
 /// The type a column is compared with in filters.
 pub trait Operand {

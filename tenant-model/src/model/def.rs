@@ -8,9 +8,9 @@
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-use crate::column_type::SqlType;
 use crate::error::Error;
-use crate::model_sql::ModelSql;
+use crate::model::column_type::SqlType;
+use crate::sql::model_sql::ModelSql;
 
 /// A parameter value borrowed for one statement.
 pub type Param<'a> = &'a (dyn ToSql + Sync);
@@ -35,7 +35,7 @@ pub trait Model: Sized + Send + Sync + 'static {
 
     /// The primary key's type: the key field's type, or a tuple of them in
     /// key order for a composite key (`(Uuid, Uuid)`).
-    type Key: crate::key::Key + 'static;
+    type Key: crate::model::key::Key + 'static;
 
     /// Returns [`Self::DEF`]; usable as a function pointer where a model
     /// refers to another one (or to itself) without a const cycle.

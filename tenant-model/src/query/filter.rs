@@ -7,12 +7,12 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
-use crate::column::Column;
 use crate::error::Error;
+use crate::model::column::Column;
 use crate::model::{BoxedParam, Param};
-use crate::operand::{JsonOperand, Operand, TextOperand};
-use crate::sql_fragment::Fragment;
-use crate::sql_text::ident;
+use crate::query::operand::{JsonOperand, Operand, TextOperand};
+use crate::sql::sql_fragment::Fragment;
+use crate::sql::sql_text::ident;
 
 /// A condition on rows of model `M`.
 pub struct Filter<M> {

@@ -7,8 +7,8 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::model::tenant_id::TenantId;
 use crate::model::{Model, SystemColumn};
-use crate::tenant_id::TenantId;
 
 /// A row loaded from the database: the model's fields plus the system
 /// columns (tenant_id, timestamps, soft-delete state).

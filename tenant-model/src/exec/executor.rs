@@ -7,24 +7,24 @@ use tokio_postgres::Row;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::changes::Changes;
-use crate::column::AnyColumn;
 use crate::error::Error;
-use crate::key::Key;
+use crate::exec::scope::TenantScope;
+use crate::exec::statement::Sql;
+use crate::exec::tx::{Finish, Tx};
+use crate::model::column::AnyColumn;
+use crate::model::key::Key;
+use crate::model::record::Record;
+use crate::model::tenant_id::TenantId;
 use crate::model::{Model, Param, Scope};
-use crate::model_sql::Statements;
-use crate::record::Record;
-use crate::scope::TenantScope;
-use crate::sql_text::ident_list;
-use crate::statement::Sql;
-use crate::tenant_id::TenantId;
-use crate::tx::{Finish, Tx};
-use crate::upsert_sql::upsert_sql;
+use crate::query::changes::Changes;
+use crate::sql::model_sql::Statements;
+use crate::sql::sql_text::ident_list;
+use crate::sql::upsert_sql::upsert_sql;
 
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for crate::tx::Tx {}
-    impl Sealed for crate::scope::TenantScope {}
+    impl Sealed for crate::exec::tx::Tx {}
+    impl Sealed for crate::exec::scope::TenantScope {}
 }
 
 /// Something statements run on: a [`Tx`] (statements share one

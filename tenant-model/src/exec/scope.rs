@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::checked_pool::CheckedPool;
 use crate::error::Error;
-use crate::tenant_id::TenantId;
-use crate::tx::{Context, Tx};
+use crate::exec::checked_pool::CheckedPool;
+use crate::exec::tx::{Context, Tx};
+use crate::model::tenant_id::TenantId;
 
 /// Statements acting for one tenant. Get one with [`crate::Db::tenant`].
 ///

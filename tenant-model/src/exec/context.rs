@@ -4,7 +4,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::tenant_id::TenantId;
+use crate::model::tenant_id::TenantId;
 
 /// The tenant a request acts for, and whether its user may ask for
 /// cross-tenant (admin) access.

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use postgres_types::{FromSqlOwned, Json, ToSql};
 use uuid::Uuid;
 
-use crate::pg_enum::EnumDef;
+use crate::model::pg_enum::EnumDef;
 
 /// The SQL type of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -87,7 +87,7 @@ impl<'a> FromSql<'a> for TenantId {
     }
 }
 
-impl crate::column_type::ColumnType for TenantId {
-    const SQL_TYPE: crate::column_type::SqlType =
-        crate::column_type::SqlType::Scalar(crate::column_type::ScalarType::Uuid);
+impl crate::model::column_type::ColumnType for TenantId {
+    const SQL_TYPE: crate::model::column_type::SqlType =
+        crate::model::column_type::SqlType::Scalar(crate::model::column_type::ScalarType::Uuid);
 }
