@@ -43,6 +43,7 @@ mod case;
 mod check;
 mod ctxt;
 mod dummy;
+mod embed;
 mod expand_enum;
 mod expand_model;
 mod fallback;
@@ -252,6 +253,36 @@ pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
     match expand_pg_enum(input.clone()) {
         Ok(output) => output,
         Err(error) => fallback::pg_enum(input, error),
+    }
+    .into()
+}
+
+/// Compiles a folder of migrations into the binary:
+/// `embed_migrations!("migrations")` is a `tenant_model::migrate::Migrations`.
+///
+/// The path is relative to the crate's `Cargo.toml` (`CARGO_MANIFEST_DIR`).
+/// Each `up.sql` and `down.sql` is included with `include_str!` by its
+/// absolute path, so editing one rebuilds the crate. A new migration
+/// folder is not seen until the crate is rebuilt: add a build script with
+/// `println!("cargo:rerun-if-changed=migrations");` (cargo then watches
+/// the whole folder), or touch a source file.
+///
+/// A missing folder, a bad folder name, a folder without `up.sql` and two
+/// folders with one version are compile errors at the string literal.
+///
+/// ```ignore
+/// let migrations = tenant_model::embed_migrations!("migrations");
+/// tenant_model::migrate::Migrator::new(&migrations).up(&mut client, None).await?;
+/// ```
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").ok();
+    match embed::expand(input.into(), manifest_dir.as_deref()) {
+        Ok(output) => output,
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote::quote!({ #error; ::tenant_model::migrate::Migrations::default() })
+        }
     }
     .into()
 }

@@ -229,6 +229,10 @@ pub enum Error {
     #[error("migration conflict: {0}")]
     MigrationConflict(String),
 
+    /// Loading or running migrations failed (see [`crate::migrate`]).
+    #[error(transparent)]
+    Migration(#[from] crate::migrate::MigrationError),
+
     /// The models cannot be emitted as one schema (two models on one
     /// table); see [`Schema::check`](crate::Schema::check).
     #[error("invalid schema: {0}")]

@@ -88,6 +88,7 @@ extern crate self as tenant_model;
 pub mod audit;
 mod error;
 mod exec;
+pub mod migrate;
 mod model;
 mod query;
 pub mod schema;
@@ -127,7 +128,7 @@ pub use query::operand::{JsonOperand, Operand, TextOperand};
 pub use query::{Order, Query};
 pub use schema::Schema;
 pub use sql::model_sql::{ModelSql, Statements};
-pub use tenant_model_derive::{PgEnum, TenantModel};
+pub use tenant_model_derive::{embed_migrations, PgEnum, TenantModel};
 
 /// The names most programs need: `use tenant_model::prelude::*;`.
 pub mod prelude {

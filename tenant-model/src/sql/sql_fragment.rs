@@ -12,6 +12,10 @@
 //! into the rest of the query: an unterminated quote or comment, or
 //! unbalanced parentheses (`true) OR (true` would turn the query's
 //! `tenant_id = $1 AND (...)` into an `OR`).
+//!
+//! The same lexer splits a migration script into its statements
+//! ([`split_statements`]): at each `;` outside quotes, dollar quotes and
+//! comments, with `$n` read as text.
 
 use std::ops::Range;
 
@@ -38,15 +42,7 @@ impl Fragment {
     /// the first problem: a placeholder out of range, a parameter never
     /// used, an unterminated quote or comment, unbalanced parentheses.
     pub(crate) fn parse(sql: &str, params: usize) -> Result<Fragment, String> {
-        let mut lexer = Lexer {
-            sql: sql.as_bytes(),
-            at: 0,
-            text_start: 0,
-            pieces: Vec::new(),
-            params,
-            used: vec![false; params],
-            depth: 0,
-        };
+        let mut lexer = Lexer::new(sql, Some(params));
         let open_line_comment = lexer.run()?;
         if let Some(unused) = lexer.used.iter().position(|used| !used) {
             return Err(format!(
@@ -76,14 +72,49 @@ impl Fragment {
     }
 }
 
+/// The statements of a script, split at each `;` that is outside quotes,
+/// dollar quotes and comments, trimmed; pieces that hold only whitespace
+/// and comments are left out. An error names an unterminated quote or
+/// comment.
+///
+/// A SQL-standard function body (`BEGIN ATOMIC ... END`) holds `;`s of its
+/// own and is split too: such a function belongs in a migration that runs
+/// in a transaction (sent whole), not in a `no-transaction` one.
+pub(crate) fn split_statements(sql: &str) -> Result<Vec<&str>, String> {
+    let mut lexer = Lexer::new(sql, None);
+    lexer.run()?;
+    let mut ends = std::mem::take(&mut lexer.statement_ends);
+    if lexer.code_since_end {
+        ends.push(sql.len());
+    }
+    let mut start = 0;
+    let mut statements = Vec::with_capacity(ends.len());
+    for end in ends {
+        let statement = sql[start..end].trim();
+        if !statement.is_empty() {
+            statements.push(statement);
+        }
+        start = end + 1;
+    }
+    Ok(statements)
+}
+
 struct Lexer<'s> {
     sql: &'s [u8],
     at: usize,
     text_start: usize,
     pieces: Vec<Piece>,
-    params: usize,
+    /// `None` for a script: `$n` is text, parentheses are not checked and
+    /// statements end at `;`.
+    params: Option<usize>,
     used: Vec<bool>,
     depth: usize,
+    /// What the input is, for error messages.
+    what: &'static str,
+    /// A script's top-level `;` positions, after statements holding code.
+    statement_ends: Vec<usize>,
+    /// Whether code (not just whitespace and comments) followed the last `;`.
+    code_since_end: bool,
 }
 
 /// PostgreSQL's `ident_start`: a letter, `_` or any non-ASCII byte.
@@ -96,7 +127,26 @@ fn tag_cont(b: u8) -> bool {
     ident_start(b) || b.is_ascii_digit()
 }
 
-impl Lexer<'_> {
+impl<'s> Lexer<'s> {
+    fn new(sql: &'s str, params: Option<usize>) -> Lexer<'s> {
+        Lexer {
+            sql: sql.as_bytes(),
+            at: 0,
+            text_start: 0,
+            pieces: Vec::new(),
+            params,
+            used: vec![false; params.unwrap_or(0)],
+            depth: 0,
+            what: if params.is_some() {
+                "a raw SQL filter"
+            } else {
+                "a SQL script"
+            },
+            statement_ends: Vec::new(),
+            code_since_end: false,
+        }
+    }
+
     fn peek(&self, ahead: usize) -> Option<u8> {
         self.sql.get(self.at + ahead).copied()
     }
@@ -108,6 +158,11 @@ impl Lexer<'_> {
     /// Lexes the whole fragment; returns whether it ends in a `--` comment.
     fn run(&mut self) -> Result<bool, String> {
         while let Some(b) = self.peek(0) {
+            let comment = (b == b'-' && self.peek(1) == Some(b'-'))
+                || (b == b'/' && self.peek(1) == Some(b'*'));
+            if !comment && !b.is_ascii_whitespace() && b != b';' {
+                self.code_since_end = true;
+            }
             match b {
                 b'\'' => self.quoted(b'\'', false, "string literal")?,
                 b'"' => self.quoted(b'"', false, "quoted identifier")?,
@@ -123,13 +178,20 @@ impl Lexer<'_> {
                 }
                 b'/' if self.peek(1) == Some(b'*') => self.block_comment()?,
                 b'$' => self.dollar()?,
+                b';' if self.params.is_none() => {
+                    if std::mem::take(&mut self.code_since_end) {
+                        self.statement_ends.push(self.at);
+                    }
+                    self.at += 1;
+                }
+                b'(' | b')' if self.params.is_none() => self.at += 1,
                 b'(' => {
                     self.depth += 1;
                     self.at += 1;
                 }
                 b')' => {
                     self.depth = self.depth.checked_sub(1).ok_or_else(|| {
-                        format!("unbalanced `)` at byte {} of a raw SQL filter", self.at)
+                        format!("unbalanced `)` at byte {} of {}", self.at, self.what)
                     })?;
                     self.at += 1;
                 }
@@ -144,7 +206,7 @@ impl Lexer<'_> {
     fn finish(&self) -> Result<(), String> {
         match self.depth {
             0 => Ok(()),
-            n => Err(format!("{n} unclosed `(` in a raw SQL filter")),
+            n => Err(format!("{n} unclosed `(` in {}", self.what)),
         }
     }
 
@@ -187,7 +249,8 @@ impl Lexer<'_> {
             match self.peek(0) {
                 None => {
                     return Err(format!(
-                        "unterminated {what} at byte {start} of a raw SQL filter"
+                        "unterminated {what} at byte {start} of {}",
+                        self.what
                     ))
                 }
                 Some(b'\\') if backslash => self.at += 2,
@@ -223,44 +286,52 @@ impl Lexer<'_> {
             }
         }
         Err(format!(
-            "unterminated /* comment at byte {start} of a raw SQL filter"
+            "unterminated /* comment at byte {start} of {}",
+            self.what
         ))
     }
 
-    /// `$n` (a placeholder), `$tag$...$tag$` (a dollar quote), or a lone `$`.
+    /// `$n` (a placeholder; text in a script), `$tag$...$tag$` (a dollar
+    /// quote), or a lone `$`.
     fn dollar(&mut self) -> Result<(), String> {
         let start = self.at;
         let digits = self.sql[start + 1..]
             .iter()
             .take_while(|b| b.is_ascii_digit())
             .count();
-        if digits > 0 {
-            let number = std::str::from_utf8(&self.sql[start + 1..start + 1 + digits])
-                .ok()
-                .and_then(|d| d.parse::<usize>().ok());
-            let placeholder = String::from_utf8_lossy(&self.sql[start..start + 1 + digits]);
-            let index = match number {
-                Some(0) => {
-                    return Err(format!(
-                        "placeholder {placeholder} in a raw SQL filter: placeholders start at $1"
-                    ))
-                }
-                Some(n) if n <= self.params => n - 1,
-                _ => {
-                    return Err(format!(
-                        "placeholder {placeholder} in a raw SQL filter that has {} parameter{}",
-                        self.params,
-                        if self.params == 1 { "" } else { "s" }
-                    ))
-                }
-            };
-            self.flush();
-            self.pieces.push(Piece::Param(index));
-            self.used[index] = true;
-            self.at += 1 + digits;
-            self.text_start = self.at;
-            return Ok(());
-        }
+        let Some(params) = self.params.filter(|_| digits > 0) else {
+            return self.dollar_quote(start);
+        };
+        let number = std::str::from_utf8(&self.sql[start + 1..start + 1 + digits])
+            .ok()
+            .and_then(|d| d.parse::<usize>().ok());
+        let placeholder = String::from_utf8_lossy(&self.sql[start..start + 1 + digits]);
+        let index = match number {
+            Some(0) => {
+                return Err(format!(
+                    "placeholder {placeholder} in a raw SQL filter: placeholders start at $1"
+                ))
+            }
+            Some(n) if n <= params => n - 1,
+            _ => {
+                return Err(format!(
+                    "placeholder {placeholder} in a raw SQL filter that has {} parameter{}",
+                    params,
+                    if params == 1 { "" } else { "s" }
+                ))
+            }
+        };
+        self.flush();
+        self.pieces.push(Piece::Param(index));
+        self.used[index] = true;
+        self.at += 1 + digits;
+        self.text_start = self.at;
+        Ok(())
+    }
+
+    /// `$tag$...$tag$` (a dollar quote), or a lone `$` (the `$` of a
+    /// script's `$n` too).
+    fn dollar_quote(&mut self, start: usize) -> Result<(), String> {
         let tag_len = match self.peek(1) {
             Some(b) if ident_start(b) => {
                 1 + self.sql[start + 2..]
@@ -285,8 +356,9 @@ impl Lexer<'_> {
                 Ok(())
             }
             None => Err(format!(
-                "unterminated dollar quote {} at byte {start} of a raw SQL filter",
-                String::from_utf8_lossy(delimiter)
+                "unterminated dollar quote {} at byte {start} of {}",
+                String::from_utf8_lossy(delimiter),
+                self.what
             )),
         }
     }
@@ -294,7 +366,7 @@ impl Lexer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::Fragment;
+    use super::{split_statements, Fragment};
 
     /// The fragment with `$n` renumbered as `$<n + 10>`.
     fn shifted(sql: &str, params: usize) -> Result<String, String> {
@@ -395,6 +467,30 @@ mod tests {
     #[test]
     fn a_trailing_line_comment_ends_with_a_newline() {
         assert_eq!(shifted("n = $1 -- why", 1).unwrap(), "n = $11 -- why\n");
+    }
+
+    #[test]
+    fn a_script_splits_at_semicolons_outside_quotes_and_comments() {
+        let script = "-- head; comment\nCREATE TABLE a (x text DEFAULT ';');\n\
+             /* ; /* ; */ ; */ CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $f$ SELECT 1; $f$;\n\
+             ;; SELECT $1, \"a;b\", E'\\';' -- tail;\n  ";
+        assert_eq!(
+            split_statements(script).unwrap(),
+            [
+                "-- head; comment\nCREATE TABLE a (x text DEFAULT ';')",
+                "/* ; /* ; */ ; */ CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $f$ SELECT 1; $f$",
+                "SELECT $1, \"a;b\", E'\\';' -- tail;",
+            ]
+        );
+        assert!(split_statements("-- only a comment\n; /* and */")
+            .unwrap()
+            .is_empty());
+        assert_eq!(split_statements("SELECT 1").unwrap(), ["SELECT 1"]);
+        let err = split_statements("SELECT 'open").unwrap_err();
+        assert!(
+            err.contains("unterminated") && err.contains("SQL script"),
+            "{err}"
+        );
     }
 
     #[test]
