@@ -2,8 +2,15 @@
 //!
 //! ```text
 //! cargo run --example saas -- print-schema   # the full DDL, RLS included
+//! DATABASE_URL=postgres://owner@localhost/saas cargo run --example saas -- migrate up
+//! DATABASE_URL=postgres://owner@localhost/saas cargo run --example saas -- migrate status
 //! DATABASE_URL=postgres://my_app:...@localhost/saas cargo run --example saas -- audit
 //! ```
+//!
+//! `migrate` (`up`, `down`, `status`, `baseline`, `generate`) and
+//! `print-schema` are `tenant_model::cli`, two lines below; the migrations
+//! (`examples/saas/migrations/`) are compiled into the binary. They run as
+//! the schema owner (`DATABASE_URL`).
 //!
 //! `audit` connects as the application's login role (`DATABASE_URL`; a
 //! superuser or the tables' owner is refused) and checks the live database
@@ -18,25 +25,18 @@ use tenant_model::{Db, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let command = std::env::args().nth(1);
-    match command.as_deref() {
-        Some("print-schema") => {
-            print!("{}", models::schema().create_sql());
-            ExitCode::SUCCESS
-        }
-        Some("audit") => match audit().await {
+    if std::env::args().nth(1).as_deref() == Some("audit") {
+        return match audit().await {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::FAILURE
             }
-        },
-        _ => {
-            eprintln!("usage: cargo run --example saas -- print-schema | audit");
-            ExitCode::FAILURE
-        }
+        };
     }
+    let migrations = tenant_model::embed_migrations!("examples/saas/migrations");
+    tenant_model::cli::run(&models::schema(), &migrations).await
 }
 
 /// Prints the audit of `DATABASE_URL` against the model; whether it is clean.

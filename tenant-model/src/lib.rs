@@ -86,6 +86,8 @@ extern crate self as tenant_model;
 // The crate in layers, one folder each: the model description, SQL text,
 // query building, execution, schema emission, the audit and the test harness.
 pub mod audit;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod error;
 mod exec;
 pub mod migrate;

@@ -83,20 +83,14 @@ impl Fragment {
 pub(crate) fn split_statements(sql: &str) -> Result<Vec<&str>, String> {
     let mut lexer = Lexer::new(sql, None);
     lexer.run()?;
-    let mut ends = std::mem::take(&mut lexer.statement_ends);
     if lexer.code_since_end {
-        ends.push(sql.len());
+        lexer.statements.push(lexer.statement_start..sql.len());
     }
-    let mut start = 0;
-    let mut statements = Vec::with_capacity(ends.len());
-    for end in ends {
-        let statement = sql[start..end].trim();
-        if !statement.is_empty() {
-            statements.push(statement);
-        }
-        start = end + 1;
-    }
-    Ok(statements)
+    Ok(lexer
+        .statements
+        .into_iter()
+        .map(|range| sql[range].trim())
+        .collect())
 }
 
 struct Lexer<'s> {
@@ -111,8 +105,10 @@ struct Lexer<'s> {
     depth: usize,
     /// What the input is, for error messages.
     what: &'static str,
-    /// A script's top-level `;` positions, after statements holding code.
-    statement_ends: Vec<usize>,
+    /// A script's statements that hold code, up to their `;`.
+    statements: Vec<Range<usize>>,
+    /// Where the script's current statement starts.
+    statement_start: usize,
     /// Whether code (not just whitespace and comments) followed the last `;`.
     code_since_end: bool,
 }
@@ -142,7 +138,8 @@ impl<'s> Lexer<'s> {
             } else {
                 "a SQL script"
             },
-            statement_ends: Vec::new(),
+            statements: Vec::new(),
+            statement_start: 0,
             code_since_end: false,
         }
     }
@@ -180,9 +177,10 @@ impl<'s> Lexer<'s> {
                 b'$' => self.dollar()?,
                 b';' if self.params.is_none() => {
                     if std::mem::take(&mut self.code_since_end) {
-                        self.statement_ends.push(self.at);
+                        self.statements.push(self.statement_start..self.at);
                     }
                     self.at += 1;
+                    self.statement_start = self.at;
                 }
                 b'(' | b')' if self.params.is_none() => self.at += 1,
                 b'(' => {
