@@ -15,6 +15,8 @@ mod errors;
 mod extra;
 mod isolation;
 mod keys;
+mod migrate_runner;
+mod migrate_support;
 mod observability;
 mod property;
 mod query;

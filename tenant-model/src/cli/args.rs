@@ -14,6 +14,22 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses `args` (the first one is the program's name): what [`run_from`](super::run_from)
+    /// does, for callers that run the command themselves ([`execute`](super::execute)).
+    ///
+    /// # Errors
+    ///
+    /// clap's error (usage, or `--help`), which prints itself.
+    pub fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        <Cli as Parser>::try_parse_from(args)
+    }
+}
+
 /// The top-level commands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {

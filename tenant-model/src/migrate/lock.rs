@@ -2,10 +2,18 @@
 //! application starting at once each try to migrate, and the lock makes
 //! them take turns, so each migration is applied exactly once.
 //!
-//! The lock is session-level (`pg_advisory_lock`) on the runner's own
-//! connection, held for the whole run: the next runner waits, then reads
-//! the ledger again and finds nothing left to do. If the connection dies,
-//! the server releases the lock.
+//! The lock is session-level on the runner's own connection, held for the
+//! whole run: the next runner waits, then reads the ledger again and finds
+//! nothing left to do. If the connection dies, the server releases the
+//! lock.
+//!
+//! A waiting runner polls `pg_try_advisory_lock` rather than blocking in
+//! `pg_advisory_lock`: a blocked `SELECT pg_advisory_lock(..)` is an open
+//! transaction, and `CREATE INDEX CONCURRENTLY` in the lock holder's
+//! migration waits for every open transaction to end, which would deadlock
+//! the two. Between polls a waiter holds no transaction.
+
+use std::time::Duration;
 
 use tokio_postgres::Client;
 
@@ -14,12 +22,26 @@ use crate::Error;
 /// The default advisory lock key: the bytes of `"tm_migra"`.
 pub const DEFAULT_LOCK_KEY: i64 = i64::from_be_bytes(*b"tm_migra");
 
-/// Waits for the lock.
+/// The first pause between two attempts; it doubles up to [`MAX_POLL`].
+const FIRST_POLL: Duration = Duration::from_millis(20);
+/// The longest pause between two attempts.
+const MAX_POLL: Duration = Duration::from_millis(500);
+
+/// Waits for the lock (for as long as another runner holds it).
 pub(crate) async fn acquire(client: &Client, key: i64) -> Result<(), Error> {
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&key])
-        .await?;
-    Ok(())
+    let mut pause = FIRST_POLL;
+    loop {
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .await?
+            .get(0);
+        if locked {
+            return Ok(());
+        }
+        tracing::debug!(key, "another runner holds the migration lock; waiting");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_POLL);
+    }
 }
 
 /// Releases the lock. A connection that is gone has released it already,

@@ -42,10 +42,13 @@
 //! - The ledger table `tenant_model_migrations (version bigint PRIMARY KEY,
 //!   name text, checksum text, applied_at timestamptz, duration_ms bigint)`
 //!   records what ran. It is not part of the [`Schema`](crate::Schema).
-//! - `up`, `down` and `baseline` hold a session-level advisory lock
-//!   (`pg_advisory_lock`) on the runner's connection for the whole run:
-//!   several application instances starting at once take turns, and each
-//!   migration is applied exactly once.
+//! - `up`, `down` and `baseline` hold a session-level advisory lock on the
+//!   runner's connection for the whole run: several application instances
+//!   starting at once take turns, and each migration is applied exactly
+//!   once. A waiting runner polls (`pg_try_advisory_lock`) instead of
+//!   blocking in a statement, so that a `CREATE INDEX CONCURRENTLY` in the
+//!   running migration, which waits for every open transaction, does not
+//!   deadlock with it.
 //! - Before anything runs, every applied migration is checked against the
 //!   files: a changed `up.sql` is [`MigrationError::ChecksumMismatch`], an
 //!   applied migration missing from the files [`MigrationError::Missing`].

@@ -1,0 +1,3 @@
+DROP TABLE items;
+DROP TYPE item_kind;
+DROP TABLE effects;

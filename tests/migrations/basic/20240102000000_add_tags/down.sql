@@ -1,0 +1,3 @@
+ALTER TABLE items DROP COLUMN note;
+DROP TABLE tags;
+DELETE FROM effects WHERE version = 20240102000000;
