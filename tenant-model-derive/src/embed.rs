@@ -8,7 +8,7 @@
 //! `down.sql`; hidden entries and files not starting with a digit skipped.
 //! Every problem is a compile error at the macro's string literal.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -22,7 +22,7 @@ struct Found {
     name: String,
     up: String,
     down: Option<String>,
-    folder: PathBuf,
+    folder: String,
 }
 
 /// The macro on tokens, with the crate's manifest folder.
@@ -32,7 +32,7 @@ pub(crate) fn expand(input: TokenStream, manifest_dir: Option<&str>) -> syn::Res
     let manifest_dir = manifest_dir
         .ok_or_else(|| err("CARGO_MANIFEST_DIR is not set: build with cargo".to_owned()))?;
     let dir = Path::new(manifest_dir).join(lit.value());
-    let found = read(&dir).map_err(err)?;
+    let found = read(&dir, &lit.value()).map_err(err)?;
     let dir_str = utf8(&dir).map_err(err)?;
     let items = found.iter().map(|m| {
         let (version, name, up) = (m.version, &m.name, &m.up);
@@ -55,40 +55,43 @@ pub(crate) fn expand(input: TokenStream, manifest_dir: Option<&str>) -> syn::Res
     }})
 }
 
-/// The migrations of `dir`, sorted by version.
-fn read(dir: &Path) -> Result<Vec<Found>, String> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read the migrations folder {}: {e}", dir.display()))?;
+/// The migrations of `dir`, sorted by version. Messages name paths as
+/// `shown` (the macro's literal) joined with what is in it.
+fn read(dir: &Path, shown: &str) -> Result<Vec<Found>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        format!(
+            "cannot read the migrations folder `{shown}` (relative to the crate's Cargo.toml): {e}"
+        )
+    })?;
     let mut found = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let entry = entry.map_err(|e| format!("cannot read `{shown}`: {e}"))?;
         let path = entry.path();
         let file_name = entry.file_name();
         let name = file_name
             .to_str()
             .ok_or_else(|| format!("{}: the name is not UTF-8", path.display()))?;
+        let at = format!("{shown}/{name}");
         if name.starts_with('.') {
             continue;
         }
         if !path.is_dir() {
             if name.starts_with(|c: char| c.is_ascii_digit()) {
                 return Err(format!(
-                    "{}: a migration is a folder <version>_<name>/ holding up.sql (and down.sql), not a file",
-                    path.display()
+                    "`{at}`: a migration is a folder <version>_<name>/ holding up.sql (and down.sql), not a file"
                 ));
             }
             continue;
         }
         let (version, migration_name) = parse_folder_name(name).ok_or_else(|| {
             format!(
-                "{}: bad migration folder name `{name}`: expected <version>_<name>, a 14-digit \
-                 version (YYYYMMDDHHMMSS, UTC), `_`, and a name of a-z, 0-9 and `_`",
-                path.display()
+                "`{at}`: bad migration folder name `{name}`: expected <version>_<name>, a 14-digit \
+                 version (YYYYMMDDHHMMSS, UTC), `_`, and a name of a-z, 0-9 and `_`"
             )
         })?;
         let up = path.join("up.sql");
         if !up.is_file() {
-            return Err(format!("{}: the migration has no up.sql", path.display()));
+            return Err(format!("`{at}`: the migration has no up.sql"));
         }
         let down = path.join("down.sql");
         found.push(Found {
@@ -100,16 +103,14 @@ fn read(dir: &Path) -> Result<Vec<Found>, String> {
             } else {
                 None
             },
-            folder: path,
+            folder: at,
         });
     }
     found.sort_by_key(|m| m.version);
     if let Some(pair) = found.windows(2).find(|w| w[0].version == w[1].version) {
         return Err(format!(
-            "duplicate migration version {}: {} and {}",
-            pair[0].version,
-            pair[0].folder.display(),
-            pair[1].folder.display()
+            "duplicate migration version {}: `{}` and `{}`",
+            pair[0].version, pair[0].folder, pair[1].folder
         ));
     }
     Ok(found)
@@ -137,6 +138,7 @@ fn utf8(path: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn temp_dir(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("tm_embed_{tag}_{}", std::process::id()));
