@@ -96,12 +96,9 @@ pub struct RenameArg {
     pub to: String,
 }
 
-/// `migrate up`.
+/// The options `up` and `down` share.
 #[derive(Debug, Clone, Args)]
-pub struct UpArgs {
-    /// Apply up to and including this version.
-    #[arg(long, value_name = "VERSION")]
-    pub to: Option<i64>,
+pub struct RunArgs {
     /// Print the SQL that would run; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -114,6 +111,17 @@ pub struct UpArgs {
     pub files: FilesArgs,
 }
 
+/// `migrate up`.
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    /// Apply up to and including this version.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i64>,
+    /// Dry run, lock timeout, files.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
 /// `migrate down`.
 #[derive(Debug, Clone, Args)]
 pub struct DownArgs {
@@ -123,15 +131,9 @@ pub struct DownArgs {
     /// Revert every applied migration.
     #[arg(long)]
     pub all: bool,
-    /// Print the SQL that would run; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// How long DDL may wait for a lock before the migration fails.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
-    pub lock_timeout: Duration,
-    /// Where the migration files are.
+    /// Dry run, lock timeout, files.
     #[command(flatten)]
-    pub files: FilesArgs,
+    pub run: RunArgs,
 }
 
 /// `migrate baseline`.
@@ -195,8 +197,8 @@ mod tests {
         match cli.command {
             Command::Migrate(MigrateCommand::Up(up)) => {
                 assert_eq!(up.to, Some(20240101000000));
-                assert!(up.dry_run);
-                assert_eq!(up.lock_timeout, Duration::from_secs(5));
+                assert!(up.run.dry_run);
+                assert_eq!(up.run.lock_timeout, Duration::from_secs(5));
             }
             other => panic!("{other:?}"),
         }

@@ -5,7 +5,8 @@
 //! # mod models { pub fn schema() -> tenant_model::Schema { tenant_model::Schema::new() } }
 //! #[tokio::main]
 //! async fn main() -> std::process::ExitCode {
-//!     let migrations = tenant_model::embed_migrations!("migrations");
+//!     // Relative to the crate's Cargo.toml (usually just "migrations").
+//!     let migrations = tenant_model::embed_migrations!("../examples/saas/migrations");
 //!     tenant_model::cli::run(&models::schema(), &migrations).await
 //! }
 //! ```
@@ -38,7 +39,7 @@ use clap::Parser;
 
 pub use args::{
     BaselineArgs, Cli, Command, DownArgs, FilesArgs, GenerateArgs, MigrateCommand, RenameArg,
-    UpArgs,
+    RunArgs, UpArgs,
 };
 
 use crate::migrate::{DownTarget, MigrationState, Migrations, Migrator, StatusTable, Step};
@@ -135,10 +136,10 @@ async fn migrate(
             write!(out, "{report}").map_err(output)?;
         }
         MigrateCommand::Up(args) => {
-            let loaded = files(&args.files)?;
+            let loaded = files(&args.run.files)?;
             let migrator =
-                Migrator::new(loaded.as_ref().unwrap_or(embedded)).lock_timeout(args.lock_timeout);
-            if args.dry_run {
+                Migrator::new(loaded.as_ref().unwrap_or(embedded)).lock_timeout(args.run.lock_timeout);
+            if args.run.dry_run {
                 write!(out, "{}", migrator.up_dry_run(client, args.to).await?).map_err(output)?;
             } else {
                 let steps = migrator.up(client, args.to).await?;
@@ -151,15 +152,15 @@ async fn migrate(
             }
         }
         MigrateCommand::Down(args) => {
-            let loaded = files(&args.files)?;
+            let loaded = files(&args.run.files)?;
             let migrator =
-                Migrator::new(loaded.as_ref().unwrap_or(embedded)).lock_timeout(args.lock_timeout);
+                Migrator::new(loaded.as_ref().unwrap_or(embedded)).lock_timeout(args.run.lock_timeout);
             let target = match (args.to, args.all) {
                 (Some(version), _) => DownTarget::To(version),
                 (None, true) => DownTarget::All,
                 (None, false) => DownTarget::One,
             };
-            if args.dry_run {
+            if args.run.dry_run {
                 write!(out, "{}", migrator.down_dry_run(client, target).await?).map_err(output)?;
             } else {
                 let steps = migrator.down(client, target).await?;

@@ -75,8 +75,9 @@
 //! use tenant_model::migrate::{Migrator, StatusTable};
 //!
 //! # async fn run() -> Result<(), tenant_model::Error> {
-//! // Compiled into the binary: the deployed app needs no files.
-//! let migrations = tenant_model::embed_migrations!("migrations");
+//! // Compiled into the binary: the deployed app needs no files. The path is
+//! // relative to the crate's Cargo.toml (usually just "migrations").
+//! let migrations = tenant_model::embed_migrations!("../examples/saas/migrations");
 //! let (mut client, connection) =
 //!     tokio_postgres::connect(&std::env::var("DATABASE_URL").unwrap(), tokio_postgres::NoTls).await?;
 //! tokio::spawn(connection);

@@ -122,6 +122,14 @@ impl fmt::Display for Plan {
     }
 }
 
+/// What a locked run does.
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    Up(Option<i64>),
+    Down(DownTarget),
+    Baseline(Option<i64>),
+}
+
 /// Runs a set of [`Migrations`] against a database, as the schema owner.
 ///
 /// Every operation first checks the ledger against the files: an applied
@@ -195,25 +203,7 @@ impl<'m> Migrator<'m> {
     /// ([`MigrationError::Failed`], [`MigrationError::LockTimeout`]) which
     /// stops the run; the migrations before it stay applied.
     pub async fn up(&self, client: &mut Client, target: Option<i64>) -> Result<Vec<Step>, Error> {
-        lock::acquire(client, self.lock_key).await?;
-        let result = self.up_locked(client, target).await;
-        lock::release(client, self.lock_key).await;
-        result
-    }
-
-    async fn up_locked(
-        &self,
-        client: &mut Client,
-        target: Option<i64>,
-    ) -> Result<Vec<Step>, Error> {
-        ledger::ensure(client).await?;
-        let ledger = ledger::read(client).await?;
-        let plan = self.plan_up(&ledger, target)?;
-        let mut done = Vec::with_capacity(plan.len());
-        for (migration, script) in plan {
-            done.push(self.run(client, migration, script, Direction::Up).await?);
-        }
-        Ok(done)
+        self.locked(client, Operation::Up(target)).await
     }
 
     /// Reverts applied migrations, newest first, running each `down.sql`
@@ -224,25 +214,7 @@ impl<'m> Migrator<'m> {
     /// As [`Migrator::up`]; also [`MigrationError::MissingDown`] (checked
     /// for every migration to revert before any runs).
     pub async fn down(&self, client: &mut Client, target: DownTarget) -> Result<Vec<Step>, Error> {
-        lock::acquire(client, self.lock_key).await?;
-        let result = self.down_locked(client, target).await;
-        lock::release(client, self.lock_key).await;
-        result
-    }
-
-    async fn down_locked(
-        &self,
-        client: &mut Client,
-        target: DownTarget,
-    ) -> Result<Vec<Step>, Error> {
-        ledger::ensure(client).await?;
-        let ledger = ledger::read(client).await?;
-        let plan = self.plan_down(&ledger, target)?;
-        let mut done = Vec::with_capacity(plan.len());
-        for (migration, script) in plan {
-            done.push(self.run(client, migration, script, Direction::Down).await?);
-        }
-        Ok(done)
+        self.locked(client, Operation::Down(target)).await
     }
 
     /// Records the migrations (with `target`, those up to that version) as
@@ -257,27 +229,46 @@ impl<'m> Migrator<'m> {
         client: &mut Client,
         target: Option<i64>,
     ) -> Result<Vec<Step>, Error> {
+        self.locked(client, Operation::Baseline(target)).await
+    }
+
+    /// Runs `operation` under the advisory lock, released whatever happens.
+    async fn locked(&self, client: &mut Client, operation: Operation) -> Result<Vec<Step>, Error> {
         lock::acquire(client, self.lock_key).await?;
-        let result = self.baseline_locked(client, target).await;
+        let result = self.under_lock(client, operation).await;
         lock::release(client, self.lock_key).await;
         result
     }
 
-    async fn baseline_locked(
+    /// Reads the ledger (under the lock, so what another runner did is
+    /// seen), checks it, plans, and runs (or, for a baseline, records in
+    /// one transaction).
+    async fn under_lock(
         &self,
         client: &mut Client,
-        target: Option<i64>,
+        operation: Operation,
     ) -> Result<Vec<Step>, Error> {
         ledger::ensure(client).await?;
         let ledger = ledger::read(client).await?;
-        let plan = self.plan_up(&ledger, target)?;
-        let tx = client.transaction().await?;
+        let (plan, direction) = match operation {
+            Operation::Up(target) => (self.plan_up(&ledger, target)?, Direction::Up),
+            Operation::Down(target) => (self.plan_down(&ledger, target)?, Direction::Down),
+            Operation::Baseline(target) => {
+                let plan = self.plan_up(&ledger, target)?;
+                let tx = client.transaction().await?;
+                let mut done = Vec::with_capacity(plan.len());
+                for (migration, _) in plan {
+                    ledger::record(&tx, migration, Duration::ZERO).await?;
+                    done.push(step(migration, Direction::Up, Duration::ZERO));
+                }
+                tx.commit().await?;
+                return Ok(done);
+            }
+        };
         let mut done = Vec::with_capacity(plan.len());
-        for (migration, _) in plan {
-            ledger::record(&tx, migration, Duration::ZERO).await?;
-            done.push(step(migration, Direction::Up, Duration::ZERO));
+        for (migration, script) in plan {
+            done.push(self.run(client, migration, script, direction).await?);
         }
-        tx.commit().await?;
         Ok(done)
     }
 
@@ -359,7 +350,7 @@ impl<'m> Migrator<'m> {
         }
         self.migrations
             .iter()
-            .filter(|m| target.is_none_or(|t| m.version() <= t))
+            .filter(|m| target.map_or(true, |t| m.version() <= t))
             .filter(|m| {
                 ledger
                     .binary_search_by_key(&m.version(), |r| r.version)
