@@ -137,8 +137,8 @@ async fn migrate(
         }
         MigrateCommand::Up(args) => {
             let loaded = files(&args.run.files)?;
-            let migrator =
-                Migrator::new(loaded.as_ref().unwrap_or(embedded)).lock_timeout(args.run.lock_timeout);
+            let migrator = Migrator::new(loaded.as_ref().unwrap_or(embedded))
+                .lock_timeout(args.run.lock_timeout);
             if args.run.dry_run {
                 write!(out, "{}", migrator.up_dry_run(client, args.to).await?).map_err(output)?;
             } else {
@@ -153,8 +153,8 @@ async fn migrate(
         }
         MigrateCommand::Down(args) => {
             let loaded = files(&args.run.files)?;
-            let migrator =
-                Migrator::new(loaded.as_ref().unwrap_or(embedded)).lock_timeout(args.run.lock_timeout);
+            let migrator = Migrator::new(loaded.as_ref().unwrap_or(embedded))
+                .lock_timeout(args.run.lock_timeout);
             let target = match (args.to, args.all) {
                 (Some(version), _) => DownTarget::To(version),
                 (None, true) => DownTarget::All,

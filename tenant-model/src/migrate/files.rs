@@ -390,6 +390,109 @@ mod tests {
         }
     }
 
+    /// A temp folder with `(folder, up.sql)` migrations (`None`: no up.sql).
+    fn folder(tag: &str, entries: &[(&str, Option<&str>)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tm_files_{tag}_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, up) in entries {
+            std::fs::create_dir_all(dir.join(name)).unwrap();
+            if let Some(up) = up {
+                std::fs::write(dir.join(name).join("up.sql"), up).unwrap();
+            }
+        }
+        dir
+    }
+
+    fn load_error(dir: &Path) -> String {
+        let err = Migrations::from_dir(dir).unwrap_err().to_string();
+        std::fs::remove_dir_all(dir).unwrap();
+        err
+    }
+
+    #[test]
+    fn a_folder_reads_sorted_with_down_optional_and_extras_skipped() {
+        let dir = folder(
+            "ok",
+            &[
+                ("20240102000000_b", Some("SELECT 2;")),
+                ("20240101000000_a", Some("SELECT 1;")),
+            ],
+        );
+        std::fs::write(dir.join("20240101000000_a/down.sql"), "SELECT -1;").unwrap();
+        std::fs::write(dir.join("README.md"), "notes").unwrap();
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        let migrations = Migrations::from_dir(&dir).unwrap();
+        let versions: Vec<i64> = migrations.iter().map(Migration::version).collect();
+        assert_eq!(versions, [20240101000000, 20240102000000]);
+        let a = migrations.get(20240101000000).unwrap();
+        assert_eq!(
+            (a.name(), a.up_sql(), a.down_sql()),
+            ("a", "SELECT 1;", Some("SELECT -1;"))
+        );
+        assert_eq!(a.checksum(), checksum(b"SELECT 1;"));
+        assert_eq!(migrations.get(20240102000000).unwrap().down_sql(), None);
+        assert_eq!(migrations.dir(), Some(dir.as_path()));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bad_folders_are_errors_naming_the_path() {
+        let err = load_error(&folder("name", &[("2024_a", Some(""))]));
+        assert!(
+            err.contains("2024_a") && err.contains("14-digit version"),
+            "{err}"
+        );
+        let err = load_error(&folder("up", &[("20240101000000_a", None)]));
+        assert!(
+            err.contains("20240101000000_a") && err.contains("no up.sql"),
+            "{err}"
+        );
+        let err = load_error(&folder(
+            "dup",
+            &[
+                ("20240101000000_a", Some("")),
+                ("20240101000000_b", Some("")),
+            ],
+        ));
+        assert!(
+            err.contains("duplicate migration version 20240101000000"),
+            "{err}"
+        );
+        let err = load_error(&folder(
+            "directive",
+            &[(
+                "20240101000000_a",
+                Some("-- tenant-model: no-transation\nSELECT 1;"),
+            )],
+        ));
+        assert!(
+            err.contains("20240101000000_a") && err.contains("no-transation"),
+            "{err}"
+        );
+        let dir = folder("file", &[]);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("20240101000000_a.sql"), "SELECT 1;").unwrap();
+        assert!(load_error(&dir).contains("not a file"));
+        let missing = std::env::temp_dir().join("tm_files_no_such_folder");
+        let err = Migrations::from_dir(&missing).unwrap_err().to_string();
+        assert!(err.contains("tm_files_no_such_folder"), "{err}");
+    }
+
+    #[test]
+    fn migrations_from_code_are_checked() {
+        assert!(Migration::new(1, "Bad Name", "SELECT 1;", None::<&str>).is_err());
+        let m = Migration::new(
+            20240101000000,
+            "ok",
+            "-- tenant-model: no-transaction\nSELECT 1;",
+            None::<&str>,
+        )
+        .unwrap();
+        assert!(m.no_transaction());
+        let twice = vec![m.clone(), m];
+        assert!(Migrations::from_vec(twice).is_err());
+    }
+
     #[test]
     fn the_checksum_is_sha256_hex() {
         assert_eq!(
