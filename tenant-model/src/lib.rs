@@ -77,6 +77,15 @@
 //!   over tenant tables are `security_invoker`; the application and admin
 //!   roles have no `BYPASSRLS`; the server is PostgreSQL 15 or later, the
 //!   oldest the emitted DDL supports. See the [`audit`] module.
+//!
+//! # Migrations
+//!
+//! Versioned SQL files (`migrations/<version>_<name>/up.sql`, `down.sql`),
+//! applied by [`migrate::Migrator`] as the schema owner with a ledger,
+//! checksums, an advisory lock and `lock_timeout`, compiled into the binary
+//! with [`embed_migrations!`], and driven from the command line of the
+//! `cli` feature (`tenant_model::cli::run(&schema, &migrations)`): see the
+//! [`migrate`] module.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -193,6 +193,11 @@ async fn migrate(
                 "recorded as applied (not run)",
                 "nothing to record: every migration is applied",
             )?;
+            writeln!(
+                out,
+                "`migrate generate <name>` shows whether the live schema still differs from the models"
+            )
+            .map_err(output)?;
         }
     }
     Ok(true)
