@@ -663,3 +663,42 @@ async fn the_command_line_migrates_and_reports() {
     assert!(Cli::parse_args(["app", "migrate", "sideways"]).is_err());
     db.close().await;
 }
+
+#[tokio::test]
+async fn a_failing_no_transaction_migration_names_its_statement_and_is_not_recorded() {
+    let files = TempMigrations::new(&[(
+        "20240101000000_outside",
+        "-- tenant-model: no-transaction\nCREATE TABLE kept (x int);\nCREATE TABLEE broken (y int);\nCREATE TABLE never (z int);",
+        None,
+    )]);
+    let db = FreshDb::new().await;
+    let mut client = db.client().await;
+    let err = Migrator::new(&files.load())
+        .up(&mut client, None)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Migration(MigrationError::Failed {
+            version, statement, ..
+        }) => {
+            assert_eq!((*version, *statement), (V1, Some(2)));
+        }
+        other => panic!("expected Failed at statement 2, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("at statement 2, outside a transaction"),
+        "{err}"
+    );
+    let tables = catalog(&client).await;
+    assert!(
+        tables.iter().any(|l| l.starts_with("table kept ")),
+        "statement 1 stayed: {tables:?}"
+    );
+    assert!(
+        !tables.iter().any(|l| l.starts_with("table never ")),
+        "{tables:?}"
+    );
+    assert!(ledger(&client).await.is_empty(), "not recorded");
+    db.close().await;
+}
