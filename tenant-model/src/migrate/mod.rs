@@ -28,7 +28,9 @@
 //!   file outside a transaction, statement by statement (split at `;`
 //!   outside quotes, dollar quotes and comments): `CREATE INDEX
 //!   CONCURRENTLY` and `ALTER TYPE ... ADD VALUE` (before PostgreSQL 12)
-//!   need it. `-- tenant-model: destructive` marks a statement that loses
+//!   need it. (A SQL-standard function body, `BEGIN ATOMIC ... END`, holds
+//!   `;`s of its own: put it in a migration that runs in a transaction,
+//!   which is sent to the server whole.) `-- tenant-model: destructive` marks a statement that loses
 //!   data (autogenerate writes it). Another directive is an error.
 //! - The checksum of a migration is the SHA-256 (lowercase hex) of the
 //!   exact bytes of its `up.sql`.
@@ -69,7 +71,10 @@
 //!   SQL that would run ([`Plan`]). Neither takes the lock nor changes
 //!   anything (not even creating the ledger).
 //! - `baseline` records the migrations as applied without running them,
-//!   for adopting an existing database whose schema they describe.
+//!   for adopting an existing database whose schema they describe (one
+//!   transaction; `migrate generate` then shows what still differs).
+//! - A pending migration older than the newest applied one (merged from
+//!   another branch) is applied by `up` like any other pending one.
 //!
 //! ```no_run
 //! use tenant_model::migrate::{Migrator, StatusTable};
