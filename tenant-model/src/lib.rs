@@ -88,6 +88,7 @@ extern crate self as tenant_model;
 pub mod audit;
 mod error;
 mod exec;
+pub mod migrate;
 mod model;
 mod query;
 pub mod schema;
