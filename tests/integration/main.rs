@@ -15,6 +15,7 @@ mod errors;
 mod extra;
 mod isolation;
 mod keys;
+mod migrate_generate;
 mod observability;
 mod property;
 mod query;
