@@ -264,6 +264,17 @@ pub struct PartRestrict {
     pub quantity: i32,
 }
 
+/// `parts` under another name.
+#[derive(TenantModel, Debug, Clone, PartialEq)]
+#[tenant_model(table = "components")]
+pub struct Component {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    #[tenant_model(references = Gadget, on_delete = cascade)]
+    pub gadget_id: Uuid,
+    pub quantity: i32,
+}
+
 fn gadgets() -> Schema {
     Schema::new().model::<Gadget>()
 }
@@ -425,6 +436,34 @@ async fn table_dropped_needs_the_flag() {
     assert!(generated.migrations[0]
         .down
         .contains("-- restores the table without its rows\nCREATE TABLE parts ("));
+}
+
+#[tokio::test]
+async fn table_renamed_when_told() {
+    let options = GenerateOptions {
+        allow_destructive: false,
+        renames: vec![Rename::table("parts", "components")],
+    };
+    let generated = round_trip(
+        &gadgets().model::<Part>(),
+        &gadgets().model::<Component>(),
+        &options,
+    )
+    .await;
+    let up = ups(&generated);
+    assert!(
+        up.contains("ALTER TABLE parts RENAME TO components;"),
+        "{up}"
+    );
+    assert!(
+        up.contains("ALTER TABLE components RENAME CONSTRAINT parts_pkey TO components_pkey;"),
+        "{up}"
+    );
+    assert!(
+        up.contains("ALTER INDEX idx_parts_gadget_id RENAME TO idx_components_gadget_id;"),
+        "{up}"
+    );
+    assert!(!up.contains("DROP TABLE"), "{up}");
 }
 
 // ---------------------------------------------------------------- columns
@@ -890,7 +929,8 @@ async fn what_autogenerate_cannot_express_is_reported_and_left_alone() {
          CREATE VIEW gadget_names AS SELECT name FROM gadgets; \
          CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; \
          CREATE TRIGGER gadgets_audit AFTER INSERT ON gadgets FOR EACH ROW EXECUTE FUNCTION audit_row(); \
-         ALTER TABLE gadgets ADD CONSTRAINT gadgets_size_check CHECK (size >= 0);",
+         ALTER TABLE gadgets ADD CONSTRAINT gadgets_size_check CHECK (size >= 0); \
+         CREATE TABLE tenant_model_migrations (version bigint PRIMARY KEY);",
     )
     .await
     .expect("objects the models do not define");
@@ -908,6 +948,11 @@ async fn what_autogenerate_cannot_express_is_reported_and_left_alone() {
     ] {
         assert!(report.contains(needle), "{needle:?} in:\n{report}");
     }
+    assert!(
+        !report.contains("tenant_model_migrations"),
+        "the ledger is ignored: {report}"
+    );
+    assert_eq!(generated.unexpressible.len(), 5, "{report}");
 }
 
 #[tokio::test]

@@ -95,29 +95,56 @@ fn privilege(grant: &Grant) -> String {
     }
 }
 
-/// `GRANT ... ON table TO role`.
-pub(super) fn grant(table: &str, grant: &Grant) -> String {
-    format!(
-        "GRANT {} ON {} TO {}{};",
-        privilege(grant),
-        ident(table),
-        grantee(grant),
-        if grant.grantable {
-            " WITH GRANT OPTION"
-        } else {
-            ""
+/// The privileges of `grants` by role (and grant option), in order:
+/// `SELECT, UPDATE (name)`.
+fn by_role<'a>(grants: &[&'a Grant]) -> Vec<(&'a Grant, String)> {
+    let mut groups: Vec<(&'a Grant, Vec<String>)> = Vec::new();
+    for grant in grants {
+        match groups
+            .iter_mut()
+            .find(|(g, _)| g.grantee == grant.grantee && g.grantable == grant.grantable)
+        {
+            Some((_, privileges)) => privileges.push(privilege(grant)),
+            None => groups.push((grant, vec![privilege(grant)])),
         }
-    )
+    }
+    groups
+        .into_iter()
+        .map(|(g, privileges)| (g, privileges.join(", ")))
+        .collect()
 }
 
-/// `REVOKE ... ON table FROM role`.
-pub(super) fn revoke(table: &str, grant: &Grant) -> String {
-    format!(
-        "REVOKE {} ON {} FROM {};",
-        privilege(grant),
-        ident(table),
-        grantee(grant)
-    )
+/// `GRANT ... ON table TO role`, one statement per role.
+pub(super) fn grants(table: &str, grants: &[&Grant]) -> Vec<String> {
+    by_role(grants)
+        .into_iter()
+        .map(|(grant, privileges)| {
+            format!(
+                "GRANT {privileges} ON {} TO {}{};",
+                ident(table),
+                grantee(grant),
+                if grant.grantable {
+                    " WITH GRANT OPTION"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect()
+}
+
+/// `REVOKE ... ON table FROM role`, one statement per role.
+pub(super) fn revokes(table: &str, grants: &[&Grant]) -> Vec<String> {
+    by_role(grants)
+        .into_iter()
+        .map(|(grant, privileges)| {
+            format!(
+                "REVOKE {privileges} ON {} FROM {};",
+                ident(table),
+                grantee(grant)
+            )
+        })
+        .collect()
 }
 
 /// `COMMENT ON TABLE ... IS ...`.

@@ -6,7 +6,7 @@ use super::render;
 use super::types::is_widening;
 use super::{Direction, Phase, Planner};
 use crate::migrate::catalog::{
-    CatalogColumn, CatalogConstraint, CatalogIndex, CatalogTable, ConstraintType,
+    CatalogColumn, CatalogConstraint, CatalogIndex, CatalogTable, ConstraintType, Grant,
 };
 use crate::sql::sql_text::ident;
 
@@ -268,17 +268,23 @@ impl Planner<'_> {
     }
 
     fn grants(&mut self, from: &CatalogTable, to: &CatalogTable) {
-        for old in &from.grants {
-            // A column's privileges go with the column.
-            let column_kept = old.column.as_ref().map_or(true, |c| to.column(c).is_some());
-            if column_kept && !to.grants.contains(old) {
-                self.push(Phase::Security, render::revoke(&to.name, old));
-            }
-        }
-        for new in &to.grants {
-            if !from.grants.contains(new) {
-                self.push(Phase::Security, render::grant(&to.name, new));
-            }
+        // A column's privileges go with the column.
+        let revoked: Vec<&Grant> = from
+            .grants
+            .iter()
+            .filter(|g| g.column.as_ref().map_or(true, |c| to.column(c).is_some()))
+            .filter(|g| !to.grants.contains(g))
+            .collect();
+        let granted: Vec<&Grant> = to
+            .grants
+            .iter()
+            .filter(|g| !from.grants.contains(g))
+            .collect();
+        for sql in render::revokes(&to.name, &revoked)
+            .into_iter()
+            .chain(render::grants(&to.name, &granted))
+        {
+            self.push(Phase::Security, sql);
         }
     }
 }
