@@ -32,8 +32,13 @@ use crate::Schema;
 /// `pg_get_constraintdef`): applying a generated migration and generating
 /// again gives nothing. All of it happens in one transaction that is
 /// rolled back; nothing in the database changes. Run it as the schema
-/// owner (it needs `CREATE` on the database for the scratch schema), on a
-/// connection that is not inside a transaction.
+/// owner (it needs `CREATE` on the database for the scratch schema, and
+/// `CREATEROLE` only if the schema's group roles do not exist yet), on a
+/// connection that is not inside a transaction. It takes no lock on the
+/// live tables, except with [`GenerateOptions::renames`]: the renames are
+/// made (and rolled back) in that transaction so that the server rewrites
+/// every definition that names them, which locks the renamed tables for
+/// that moment.
 ///
 /// # What it covers
 ///
