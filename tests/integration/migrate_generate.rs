@@ -232,6 +232,20 @@ pub struct GadgetKindAbc {
     pub kind: KindAbc,
 }
 
+/// Soft delete switched on: three columns, a check, and the unique key
+/// becomes a partial unique index under the same name.
+#[derive(TenantModel, Debug, Clone, PartialEq)]
+#[tenant_model(table = "gadgets", soft_delete, index(size), unique(name))]
+pub struct GadgetSoftDelete {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    #[tenant_model(max_length = 50)]
+    pub name: String,
+    #[tenant_model(default = 0)]
+    pub size: i32,
+    pub label: Option<String>,
+}
+
 /// A table that references `gadgets` (cascade).
 #[derive(TenantModel, Debug, Clone, PartialEq)]
 #[tenant_model(table = "parts")]
@@ -703,6 +717,28 @@ async fn foreign_key_added_and_changed() {
         .find("ALTER TABLE parts ADD CONSTRAINT parts_gadget_id_fkey FOREIGN KEY (tenant_id, gadget_id) REFERENCES gadgets(tenant_id, id) ON DELETE RESTRICT;")
         .expect("added");
     assert!(dropped < added, "{up}");
+}
+
+#[tokio::test]
+async fn soft_delete_switched_on() {
+    let generated = round_trip(
+        &gadgets(),
+        &Schema::new().model::<GadgetSoftDelete>(),
+        &GenerateOptions::default(),
+    )
+    .await;
+    let up = ups(&generated);
+    let dropped = up
+        .find("ALTER TABLE gadgets DROP CONSTRAINT gadgets_tenant_id_name_key;")
+        .expect("unique constraint dropped");
+    let created = up
+        .find("CREATE UNIQUE INDEX gadgets_tenant_id_name_key ON gadgets USING btree (tenant_id, name) WHERE (NOT is_deleted);")
+        .expect("partial unique index created");
+    assert!(dropped < created, "{up}");
+    assert!(
+        up.contains("ADD CONSTRAINT gadgets_soft_delete_check CHECK ((is_deleted = (deleted_at IS NOT NULL)));"),
+        "{up}"
+    );
 }
 
 // ------------------------------------------------------------------ enums
