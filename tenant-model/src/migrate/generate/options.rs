@@ -25,7 +25,9 @@ pub struct GenerateOptions {
     /// returns [`GenerateError::Destructive`] listing them instead.
     pub allow_destructive: bool,
     /// Columns (and tables) that were renamed: without one, a renamed
-    /// column looks like a dropped column and a new one.
+    /// column looks like a dropped column and a new one. They apply in the
+    /// order given (a table rename before the renames of its columns,
+    /// which name the table by its new name).
     pub renames: Vec<Rename>,
 }
 
