@@ -233,6 +233,12 @@ pub enum Error {
     #[error(transparent)]
     Migration(#[from] crate::migrate::MigrationError),
 
+    /// Autogenerate refused: destructive changes without the flag, a
+    /// rename that does not fit, an invalid migration name, ... (see
+    /// [`crate::migrate::generate`]).
+    #[error(transparent)]
+    Generate(#[from] crate::migrate::GenerateError),
+
     /// The models cannot be emitted as one schema (two models on one
     /// table); see [`Schema::check`](crate::Schema::check).
     #[error("invalid schema: {0}")]

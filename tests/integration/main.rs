@@ -15,6 +15,7 @@ mod errors;
 mod extra;
 mod isolation;
 mod keys;
+mod migrate_generate;
 mod migrate_runner;
 mod migrate_support;
 mod observability;

@@ -55,8 +55,8 @@
 //! # Ok(()) }
 //! ```
 
-mod catalog;
-mod policies;
+pub(crate) mod catalog;
+pub(crate) mod policies;
 mod report;
 mod role;
 

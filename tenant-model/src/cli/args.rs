@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::migrate::Rename;
+
 /// `<program> migrate ... | print-schema`.
 #[derive(Debug, Clone, Parser)]
 #[command(about = "Migrations and schema of a tenant-model application", long_about = None)]
@@ -80,20 +82,10 @@ pub struct GenerateArgs {
     /// type, drop an enum value).
     #[arg(long)]
     pub allow_destructive: bool,
-    /// A renamed column, `table.old=new` (repeatable).
+    /// A renamed column, `table.old=new`, or a renamed table, `old=new`
+    /// (repeatable). Without it a rename reads as a drop and an add.
     #[arg(long = "rename", value_name = "TABLE.OLD=NEW", value_parser = parse_rename)]
-    pub renames: Vec<RenameArg>,
-}
-
-/// `--rename table.old=new`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenameArg {
-    /// The table.
-    pub table: String,
-    /// The column's old name.
-    pub from: String,
-    /// Its new name.
-    pub to: String,
+    pub renames: Vec<Rename>,
 }
 
 /// The options `up` and `down` share.
@@ -147,18 +139,9 @@ pub struct BaselineArgs {
     pub files: FilesArgs,
 }
 
-fn parse_rename(s: &str) -> Result<RenameArg, String> {
-    let bad = || format!("`{s}`: expected table.old=new");
-    let (left, to) = s.split_once('=').ok_or_else(bad)?;
-    let (table, from) = left.split_once('.').ok_or_else(bad)?;
-    if [table, from, to].iter().any(|p| p.is_empty()) {
-        return Err(bad());
-    }
-    Ok(RenameArg {
-        table: table.to_owned(),
-        from: from.to_owned(),
-        to: to.to_owned(),
-    })
+fn parse_rename(s: &str) -> Result<Rename, String> {
+    s.parse()
+        .map_err(|e: crate::migrate::GenerateError| e.to_string())
 }
 
 /// `5s`, `500ms`, `2m`, or a bare number of seconds.
@@ -214,14 +197,7 @@ mod tests {
         .unwrap();
         match cli.command {
             Command::Migrate(MigrateCommand::Generate(g)) => {
-                assert_eq!(
-                    g.renames,
-                    [RenameArg {
-                        table: "users".into(),
-                        from: "name".into(),
-                        to: "full_name".into()
-                    }]
-                );
+                assert_eq!(g.renames, [Rename::column("users", "name", "full_name")]);
                 assert!(g.allow_destructive);
             }
             other => panic!("{other:?}"),
@@ -230,6 +206,13 @@ mod tests {
             Cli::try_parse_from(["app", "migrate", "generate", "x", "--rename", "users.name"])
                 .is_err()
         );
+        let cli = Cli::try_parse_from(["app", "migrate", "generate", "x", "--rename", "a=b"]);
+        match cli.map(|c| c.command) {
+            Ok(Command::Migrate(MigrateCommand::Generate(g))) => {
+                assert_eq!(g.renames, [Rename::table("a", "b")]);
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(Cli::try_parse_from(["app", "migrate", "down", "--to", "1", "--all"]).is_err());
         assert!(matches!(
             Cli::try_parse_from(["app", "print-schema"])

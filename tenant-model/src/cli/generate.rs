@@ -1,35 +1,12 @@
-//! `migrate generate`: the one place the command line meets autogenerate
-//! (`crate::migrate::generate`, written on another branch). Until the two
-//! meet, the subcommand parses and reports [`MigrationError::GenerateUnavailable`].
-//!
-//! At the merge the body becomes (the API fixed for issue 7):
-//!
-//! ```text
-//! let options = GenerateOptions {
-//!     allow_destructive: args.allow_destructive,
-//!     renames: args.renames.iter().map(|r| /* Rename: table r.table, column r.from -> r.to */).collect(),
-//! };
-//! let generated = crate::migrate::generate(client, schema, &options).await?;
-//! let mut report = String::new();
-//! for what in &generated.unexpressible {
-//!     report.push_str(&format!("cannot be expressed as a migration: {what}\n"));
-//! }
-//! if generated.is_empty() {
-//!     report.push_str("no changes: the database matches the models\n");
-//! } else {
-//!     for path in generated.write(dir, &args.name, chrono::Utc::now())? {
-//!         report.push_str(&format!("wrote {}\n", path.display()));
-//!     }
-//! }
-//! Ok(report)
-//! ```
+//! `migrate generate`: the command line's side of autogenerate
+//! ([`crate::migrate::generate`]).
 
 use std::path::Path;
 
 use tokio_postgres::Client;
 
 use super::args::GenerateArgs;
-use crate::migrate::MigrationError;
+use crate::migrate::GenerateOptions;
 use crate::{Error, Schema};
 
 /// Diffs the live database against `schema` and writes the migration
@@ -40,6 +17,23 @@ pub(super) async fn generate(
     dir: &Path,
     args: &GenerateArgs,
 ) -> Result<String, Error> {
-    let _ = (client, schema, dir, args);
-    Err(MigrationError::GenerateUnavailable.into())
+    let options = GenerateOptions {
+        allow_destructive: args.allow_destructive,
+        renames: args.renames.clone(),
+    };
+    let generated = crate::migrate::generate(client, schema, &options).await?;
+    let mut report = String::new();
+    for what in &generated.unexpressible {
+        report.push_str(&format!(
+            "not migrated (autogenerate cannot express it): {what}\n"
+        ));
+    }
+    if generated.is_empty() {
+        report.push_str("nothing to generate: the database matches the models\n");
+        return Ok(report);
+    }
+    for path in generated.write(dir, &args.name, chrono::Utc::now())? {
+        report.push_str(&format!("wrote {}\n", path.display()));
+    }
+    Ok(report)
 }

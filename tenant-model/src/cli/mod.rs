@@ -38,8 +38,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{
-    BaselineArgs, Cli, Command, DownArgs, FilesArgs, GenerateArgs, MigrateCommand, RenameArg,
-    RunArgs, UpArgs,
+    BaselineArgs, Cli, Command, DownArgs, FilesArgs, GenerateArgs, MigrateCommand, RunArgs, UpArgs,
 };
 
 use crate::migrate::{DownTarget, MigrationState, Migrations, Migrator, StatusTable, Step};

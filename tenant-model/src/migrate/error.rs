@@ -135,10 +135,6 @@ pub enum MigrationError {
         /// The version asked for.
         version: i64,
     },
-
-    /// Autogenerate is not available in this build.
-    #[error("autogenerate is not wired into this build of the command line")]
-    GenerateUnavailable,
 }
 
 fn server_message(err: &tokio_postgres::Error) -> String {

@@ -92,19 +92,40 @@
 //! print!("{}", StatusTable(&migrator.status(&client).await?));
 //! # Ok(()) }
 //! ```
+//!
+//! # Autogenerate
+//!
+//! [`generate`] reads the live schema from `pg_catalog`, has the server
+//! normalize the models' schema the same way (in a scratch schema, rolled
+//! back), and diffs the two [`Catalog`]s: tables, columns, keys, indexes,
+//! enum types and values, row-level security, policies (by their
+//! normalized expressions), grants and the `updated_at` trigger. The
+//! result is one or two [`GeneratedMigration`]s with `up` and `down` SQL,
+//! which [`Generated::write`] stores in the format above.
 
+mod catalog;
+mod diff;
 mod error;
 mod files;
+mod generate;
 mod ledger;
 mod lock;
 mod runner;
 mod script;
+mod shadow;
 mod status;
 
+pub use catalog::{
+    Catalog, CatalogColumn, CatalogConstraint, CatalogFunction, CatalogIndex, CatalogPolicy,
+    CatalogTable, CatalogTrigger, ConstraintType, Grant,
+};
 pub use error::MigrationError;
 #[doc(hidden)]
 pub use files::EmbeddedMigration;
 pub use files::{Migration, Migrations, VERSION_DIGITS};
+pub use generate::{
+    generate, GenerateError, GenerateOptions, Generated, GeneratedMigration, Rename,
+};
 pub use ledger::LEDGER_TABLE;
 pub use lock::DEFAULT_LOCK_KEY;
 pub use runner::{Direction, DownTarget, Migrator, Plan, PlannedStep, Step, DEFAULT_LOCK_TIMEOUT};

@@ -11,10 +11,10 @@
 //! ```
 
 mod check;
-mod names;
+pub(crate) mod names;
 mod order;
 mod policy;
-mod security;
+pub(crate) mod security;
 mod table;
 #[cfg(test)]
 mod tests;
