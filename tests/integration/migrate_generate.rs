@@ -1044,3 +1044,62 @@ async fn written_folders() {
     ));
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+/// What `generate` writes, the runner applies: the files of an enum-value
+/// change (two folders, the values committed first) and of a destructive
+/// change (marked statements) go through `Migrations::from_dir` and
+/// `Migrator::up`, after which there is nothing to generate, and
+/// `Migrator::down` restores the catalog.
+#[tokio::test]
+async fn generated_files_run_through_the_runner_and_back() {
+    let cases = [
+        (
+            Schema::new().model::<GadgetKindAb>(),
+            Schema::new().model::<GadgetKindAbc>(),
+            GenerateOptions::default(),
+            2,
+        ),
+        (
+            gadgets(),
+            Schema::new().model::<GadgetNoLabel>(),
+            destructive(),
+            1,
+        ),
+    ];
+    for (old, new, options, folders) in cases {
+        let db = TestDb::new(&old).await.expect("test database");
+        let mut su = db.superuser().await.expect("superuser");
+        let before = catalog(&su).await;
+        let generated = migrate::generate(&mut su, &new, &options)
+            .await
+            .expect("generate");
+        let dir = std::env::temp_dir().join(format!("tm_gen_{}", Uuid::now_v7().simple()));
+        let written = generated
+            .write(&dir, "change", chrono::Utc::now())
+            .expect("write the folders");
+        assert_eq!(written.len(), folders, "{written:?}");
+
+        let migrations = migrate::Migrations::from_dir(&dir).expect("the runner reads them");
+        assert_eq!(migrations.len(), folders);
+        let migrator = migrate::Migrator::new(&migrations);
+        let applied = migrator.up(&mut su, None).await.expect("runner up");
+        assert_eq!(applied.len(), folders);
+        let again = migrate::generate(&mut su, &new, &GenerateOptions::default())
+            .await
+            .expect("generate again");
+        assert!(
+            again.is_empty(),
+            "nothing left after the runner: {again:#?}"
+        );
+
+        migrator
+            .down(&mut su, migrate::DownTarget::All)
+            .await
+            .expect("runner down");
+        su.batch_execute(&format!("DROP TABLE {}", migrate::LEDGER_TABLE))
+            .await
+            .expect("drop the ledger");
+        assert_eq!(catalog(&su).await, before, "down restores the catalog");
+        std::fs::remove_dir_all(&dir).expect("remove the folders");
+    }
+}
