@@ -3,13 +3,16 @@
 //! `tests/ui/pass/*.rs` must compile and run; `tests/ui/fail/<category>/*.rs`
 //! must fail with the errors in the `.stderr` next to them, one mistake per
 //! file. Regenerate the `.stderr` files with
-//! `TRYBUILD=overwrite cargo test -p tenant-model --test ui` and review the
-//! diff: every error must point at the offending token.
+//! `TRYBUILD=overwrite cargo test -p tenant-model --features cli,testing --test ui`
+//! and review the diff: every error must point at the offending token.
 //!
 //! The expected errors are those of one exact compiler, the one pinned in
 //! the workspace's `rust-toolchain.toml` (rustc's wording and layout change
-//! between releases). On any other compiler the fail cases are not compared:
-//! the test says so loudly on stderr and still runs the pass cases.
+//! between releases), and of one feature set, the one `cargo test
+//! --workspace` builds (`cli` and `testing`: rustc's lists of candidate
+//! impls name every crate linked in, clap's included). Otherwise the fail
+//! cases are not compared: the test says so loudly on stderr and still
+//! runs the pass cases.
 
 use std::io::Write;
 use std::process::Command;
@@ -17,21 +20,34 @@ use std::process::Command;
 /// The workspace's toolchain file, the one place the version is written.
 const TOOLCHAIN_FILE: &str = include_str!("../../rust-toolchain.toml");
 
+/// Whether this build has the features the `.stderr` files were recorded
+/// with.
+const RECORDED_FEATURES: bool = cfg!(all(feature = "cli", feature = "testing"));
+
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("tests/ui/pass/*.rs");
     let pinned = pinned_version(TOOLCHAIN_FILE).expect("rust-toolchain.toml names a `channel`");
-    match compiler_version() {
-        Some(version) if version == pinned => t.compile_fail("tests/ui/fail/*/*.rs"),
-        other => {
-            let found = other.unwrap_or_else(|| "an unknown version".to_owned());
+    let why_not = match compiler_version() {
+        Some(version) if version == pinned => (!RECORDED_FEATURES).then(|| {
+            "they were recorded with the features `cargo test --workspace` builds (cli, \
+             testing). Run `cargo test --workspace`, or add `--features cli,testing`"
+                .to_owned()
+        }),
+        other => Some(format!(
+            "their .stderr files are the output of rustc {pinned} (rust-toolchain.toml), and \
+             this is rustc {}. Run the tests without a toolchain override",
+            other.unwrap_or_else(|| "of an unknown version".to_owned())
+        )),
+    };
+    match why_not {
+        None => t.compile_fail("tests/ui/fail/*/*.rs"),
+        Some(why) => {
             let stars = "*".repeat(72);
             let _ = writeln!(
                 std::io::stderr(),
-                "\n{stars}\nUI FAIL CASES NOT CHECKED: their .stderr files are the output of \
-                 rustc {pinned} (rust-toolchain.toml), and this is rustc {found}. Run the \
-                 tests without a toolchain override to check them.\n{stars}\n"
+                "\n{stars}\nUI FAIL CASES NOT CHECKED: {why} to check them.\n{stars}\n"
             );
         }
     }
