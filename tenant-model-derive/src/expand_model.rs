@@ -29,10 +29,12 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let model_impl = model_impl(model);
     let columns = column_consts(model);
     let assertions = assertions(model);
+    let relations = crate::expand_relation::expand(model);
     wrap_in_const(quote! {
         #model_impl
         #columns
         #assertions
+        #relations
     })
 }
 
@@ -40,6 +42,8 @@ fn model_impl(model: &Model) -> TokenStream {
     let p = private();
     let ident = model.ident;
     let def = model_def(model);
+    let relations = crate::expand_relation::relation_defs(model);
+    let table_refs = crate::expand_relation::table_refs(model);
 
     // Only the `<T as ColumnField>` path carries the type's span (so an
     // unsupported type is reported there); the locals and `self` around it
@@ -47,11 +51,12 @@ fn model_impl(model: &Model) -> TokenStream {
     let row = format_ident!("__row");
     let rows = format_ident!("__rows");
     let this = quote!(self);
+    let offset = format_ident!("__offset");
     let decode = model.fields.iter().enumerate().map(|(index, field)| {
         let name = field.ident;
         let index = Literal::usize_unsuffixed(index);
         let field = column_field(field.ty);
-        quote!(#name: #field::decode(#row, #index)?)
+        quote!(#name: #field::decode(#row, #offset + #index)?)
     });
     let param = |field: &Field| {
         let name = field.ident;
@@ -75,6 +80,7 @@ fn model_impl(model: &Model) -> TokenStream {
         #[automatically_derived]
         impl #p::Model for #ident {
             const DEF: &'static #p::ModelDef = &#def;
+            #table_refs
 
             type Key = #key;
 
@@ -84,9 +90,20 @@ fn model_impl(model: &Model) -> TokenStream {
             }
 
             fn from_row(#row: &#p::Row) -> ::core::result::Result<Self, #p::Error> {
+                <Self as #p::Model>::from_row_at(#row, 0)
+            }
+
+            fn from_row_at(
+                #row: &#p::Row,
+                #offset: ::core::primitive::usize,
+            ) -> ::core::result::Result<Self, #p::Error> {
                 ::core::result::Result::Ok(Self {
                     #(#decode,)*
                 })
+            }
+
+            fn relations() -> &'static [#p::RelationDef] {
+                #relations
             }
 
             fn insert_values(&self) -> ::std::vec::Vec<#p::Param<'_>> {
@@ -456,7 +473,7 @@ fn assertions(model: &Model) -> TokenStream {
 
 /// The model a `references` / `by` path names, as a type usable outside
 /// the impl (`Self` becomes the struct's name).
-fn target_type(model: &Model, path: &syn::Path) -> TokenStream {
+pub(crate) fn target_type(model: &Model, path: &syn::Path) -> TokenStream {
     if path.is_ident("Self") {
         let ident = model.ident;
         respan(quote!(#ident), path.span())

@@ -45,6 +45,7 @@ mod ctxt;
 mod dummy;
 mod expand_enum;
 mod expand_model;
+mod expand_relation;
 mod fallback;
 
 /// Maps a struct with named fields to a tenant-scoped (or global) PostgreSQL

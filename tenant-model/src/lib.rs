@@ -90,6 +90,7 @@ mod error;
 mod exec;
 mod model;
 mod query;
+mod relation;
 pub mod schema;
 mod sql;
 #[cfg(feature = "testing")]
@@ -125,6 +126,7 @@ pub use query::changes::Changes;
 pub use query::filter::{Filter, JsonText};
 pub use query::operand::{JsonOperand, Operand, TextOperand};
 pub use query::{Order, Query};
+pub use relation::{BelongsTo, HasMany, ManyToMany, RelationDef, RelationKind};
 pub use schema::Schema;
 pub use sql::model_sql::{ModelSql, Statements};
 pub use tenant_model_derive::{PgEnum, TenantModel};

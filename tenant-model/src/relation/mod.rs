@@ -1,0 +1,10 @@
+//! Relationships: many-to-one (`references`), one-to-many (`has_many`) and
+//! many-to-many through a link model (`many_to_many`), loaded in batches
+//! inside a tenant context, with link management, filters across a
+//! relation and soft delete followed through.
+
+mod check;
+mod def;
+
+pub use check::{find_link_source, find_link_target, find_reference, ForeignKeyValue, Reference};
+pub use def::{BelongsTo, HasMany, ManyToMany, RelationDef, RelationKind};
