@@ -126,7 +126,10 @@ pub use query::changes::Changes;
 pub use query::filter::{Filter, JsonText};
 pub use query::operand::{JsonOperand, Operand, TextOperand};
 pub use query::{Order, Query};
-pub use relation::{BelongsTo, HasMany, ManyToMany, RelationDef, RelationKind};
+pub use relation::{
+    load_related, AsRecord, BelongsTo, HasMany, Linked, Load, Loaded, ManyToMany, Nested, Relation,
+    RelationDef, RelationKey, RelationKind, WithQuery,
+};
 pub use schema::Schema;
 pub use sql::model_sql::{ModelSql, Statements};
 pub use tenant_model_derive::{PgEnum, TenantModel};

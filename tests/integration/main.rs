@@ -19,6 +19,7 @@ mod observability;
 mod property;
 mod query;
 mod readme;
+mod relations;
 mod schema;
 mod session_state;
 mod support;

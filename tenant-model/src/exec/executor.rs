@@ -8,6 +8,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::exec::atomic::Atomic;
 use crate::exec::scope::TenantScope;
 use crate::exec::statement::Sql;
 use crate::exec::tx::{Finish, Tx};
@@ -70,6 +71,11 @@ pub trait Executor: sealed::Sealed + Send {
         models: &'a [M],
         tenant: Option<TenantId>,
     ) -> impl Future<Output = Result<u64, Error>> + Send + 'a;
+
+    /// A transaction for work of several statements: this one for a
+    /// [`Tx`], a new one (committed by [`Atomic::finish`]) for a scope.
+    #[doc(hidden)]
+    fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send;
 
     /// Inserts one row and returns it as stored: `tenant_id` from the
     /// context, timestamps and defaults from the database.
@@ -514,6 +520,11 @@ impl Executor for Tx {
         Tx::tenant_id(self)
     }
 
+    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+    fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send {
+        async move { Ok(Atomic::Borrowed(self)) }
+    }
+
     fn __rows<'a>(
         &'a mut self,
         sql: Sql<'a>,
@@ -542,6 +553,11 @@ impl Executor for Tx {
 impl Executor for TenantScope {
     fn tenant_id(&self) -> Option<TenantId> {
         Some(TenantScope::tenant_id(self))
+    }
+
+    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+    fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send {
+        async move { Ok(Atomic::Owned(self.begin().await?)) }
     }
 
     #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
