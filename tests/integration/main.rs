@@ -20,6 +20,7 @@ mod property;
 mod query;
 mod readme;
 mod relations;
+mod relations_soft_delete;
 mod schema;
 mod session_state;
 mod support;

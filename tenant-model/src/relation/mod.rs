@@ -3,6 +3,7 @@
 //! inside a tenant context, with link management, filters across a
 //! relation and soft delete followed through.
 
+pub(crate) mod cascade;
 mod check;
 mod def;
 mod load;
