@@ -315,3 +315,99 @@ async fn loading_needs_a_tenant_context() {
         .unwrap_err();
     assert!(matches!(err, tenant_model::Error::NoTenantContext), "{err:?}");
 }
+
+#[tokio::test]
+async fn links_are_attached_changed_and_detached_in_the_tenant() {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 2);
+    let mut scope = db.tenant(seed.tenant_a);
+    let acme = scope.insert(org("Acme")).await.unwrap();
+    let red = scope.insert(team(acme.id, "red")).await.unwrap();
+
+    // The link's key columns come from the two keys, not from the value.
+    let stored = User::TEAMS
+        .attach(
+            &mut scope,
+            seed.user_a,
+            red.id,
+            link(Uuid::nil(), Uuid::nil(), UserRole::Admin),
+        )
+        .await
+        .unwrap();
+    assert_eq!((stored.user_id, stored.team_id), (seed.user_a, red.id));
+    assert_eq!(stored.role, UserRole::Admin);
+    assert_eq!(stored.tenant_id(), Some(seed.tenant_a.into()));
+
+    let changed = Team::MEMBERS
+        .update_link(
+            &mut scope,
+            red.id,
+            seed.user_a,
+            tenant_model::Changes::new().set(UserTeamLink::ROLE, UserRole::Owner),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.role, UserRole::Owner);
+    let members = red.load(Team::MEMBERS, &mut scope).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].link.role, UserRole::Owner);
+
+    // Tenant B sees no such link to change or detach.
+    let mut b = db.tenant(seed.tenant_b);
+    let err = User::TEAMS
+        .detach(&mut b, seed.user_a, red.id)
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+
+    User::TEAMS
+        .detach(&mut scope, seed.user_a, red.id)
+        .await
+        .unwrap();
+    assert!(red.load(Team::MEMBERS, &mut scope).await.unwrap().is_empty());
+    assert!(User::TEAMS
+        .detach(&mut scope, seed.user_a, red.id)
+        .await
+        .unwrap_err()
+        .is_not_found());
+}
+
+#[tokio::test]
+async fn a_link_across_tenants_is_refused_by_the_composite_foreign_keys() {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 2);
+    let acme = db.tenant(seed.tenant_a).insert(org("Acme")).await.unwrap();
+    let red = db
+        .tenant(seed.tenant_a)
+        .insert(team(acme.id, "red"))
+        .await
+        .unwrap();
+    // B links its own user to A's team: no such team in B.
+    let err = User::TEAMS
+        .attach(
+            &mut db.tenant(seed.tenant_b),
+            seed.user_b,
+            red.id,
+            link(seed.user_b, red.id, UserRole::Member),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, tenant_model::Error::ForeignKeyViolation { .. }),
+        "{err:?}"
+    );
+    // A links B's user to its team: no such user in A.
+    let err = Team::MEMBERS
+        .attach(
+            &mut db.tenant(seed.tenant_a),
+            red.id,
+            seed.user_b,
+            link(seed.user_b, red.id, UserRole::Member),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, tenant_model::Error::ForeignKeyViolation { .. }),
+        "{err:?}"
+    );
+}
