@@ -411,3 +411,85 @@ async fn a_link_across_tenants_is_refused_by_the_composite_foreign_keys() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn filters_across_relations_stay_in_the_tenant() {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 2);
+    let g = graph(&seed, &db, 2).await;
+    let mut scope = db.tenant(seed.tenant_a);
+    let empty = scope.insert(org("empty")).await.unwrap();
+    // Tenant B: an organization named like A's first, with a team "green"
+    // whose key is A's first team's, and B's user in it.
+    let su = seed.db.superuser().await.unwrap();
+    su.execute(
+        "INSERT INTO organizations (id, tenant_id, name) VALUES ($1, $2, 'org 0')",
+        &[&empty.id, &seed.tenant_b],
+    )
+    .await
+    .unwrap();
+    su.execute(
+        "INSERT INTO teams (id, tenant_id, organization_id, name) VALUES ($1, $2, $3, 'green')",
+        &[&g.teams[2].id, &seed.tenant_b, &empty.id],
+    )
+    .await
+    .unwrap();
+    su.execute(
+        "INSERT INTO user_team_links (user_id, team_id, tenant_id) VALUES ($1, $2, $3)",
+        &[&seed.user_b, &g.teams[2].id, &seed.tenant_b],
+    )
+    .await
+    .unwrap();
+    without_rls(&seed.db, "organizations").await;
+    without_rls(&seed.db, "teams").await;
+    without_rls(&seed.db, "user_team_links").await;
+
+    let teams = Team::query()
+        .filter(Team::ORGANIZATION.matches(Organization::NAME.eq("org 0")))
+        .all(&mut scope)
+        .await
+        .unwrap();
+    let mut ids: Vec<Uuid> = teams.iter().map(|t| t.id).collect();
+    ids.sort();
+    assert_eq!(ids, [g.teams[0].id, g.teams[1].id]);
+
+    let names = |orgs: Vec<Record<Organization>>| {
+        let mut names: Vec<String> = orgs.into_iter().map(|o| o.into_inner().name).collect();
+        names.sort();
+        names
+    };
+    let with_red = Organization::query()
+        .filter(Organization::TEAMS.any(Team::NAME.eq("red")))
+        .all(&mut scope)
+        .await
+        .unwrap();
+    assert_eq!(names(with_red), ["org 0", "org 1"]);
+    let no_teams = Organization::query()
+        .filter(Organization::TEAMS.none(tenant_model::Filter::all([])))
+        .all(&mut scope)
+        .await
+        .unwrap();
+    assert_eq!(names(no_teams), ["empty"], "B's team does not count");
+    let green = Organization::query()
+        .filter(Organization::TEAMS.any(Team::NAME.eq("green")))
+        .count(&mut scope)
+        .await
+        .unwrap();
+    assert_eq!(green, 0);
+
+    // Many-to-many, nested: users in a team of "org 1".
+    let users = User::query()
+        .filter(User::TEAMS.any(Team::ORGANIZATION.matches(Organization::NAME.eq("org 1"))))
+        .order_by(User::EMAIL.asc())
+        .all(&mut scope)
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+    assert_eq!(ids, [seed.user_a, g.member]);
+    let in_green = User::query()
+        .filter(User::TEAMS.any(Team::NAME.eq("green")))
+        .count(&mut scope)
+        .await
+        .unwrap();
+    assert_eq!(in_green, 0);
+}

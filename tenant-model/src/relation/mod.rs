@@ -6,6 +6,7 @@
 pub(crate) mod cascade;
 mod check;
 mod def;
+mod filter;
 mod link;
 mod load;
 mod loaded;
