@@ -422,7 +422,10 @@ fn assertions(model: &Model) -> TokenStream {
         }
         if let Some(references) = &field.attrs.references {
             let path = &references.value;
-            checks.push(reference_checks(model, quote!(#ty), path));
+            // A relation's handle checks the key type itself (it converts
+            // the field to the key), so the check is not made twice.
+            let relation = model.belongs_to().any(|(f, _, _)| f.ident == field.ident);
+            checks.push(reference_checks(model, quote!(#ty), path, !relation));
         }
         if field.attrs.on_delete.as_ref().map(|o| o.value) == Some(OnDelete::SetNull) {
             checks.push(quote_spanned! {span=> #p::assert_nullable::<#ty>(); });
@@ -453,7 +456,7 @@ fn assertions(model: &Model) -> TokenStream {
     });
     if let Some(by) = model.soft_delete_by() {
         let deleted_by = system_type(SystemColumn::DeletedById);
-        checks.push(reference_checks(model, deleted_by, by));
+        checks.push(reference_checks(model, deleted_by, by, true));
     }
     let scopes = global_reference_checks(model);
     let checks = (!checks.is_empty()).then(|| {
@@ -485,15 +488,21 @@ pub(crate) fn target_type(model: &Model, path: &syn::Path) -> TokenStream {
 /// `references = M` (or `by = M`) on a column of type `column_ty`: `M` has
 /// a single-column key of the column's type. rustc reports a failure at
 /// `M`'s key, that is at `M` in the attribute.
-fn reference_checks(model: &Model, column_ty: TokenStream, path: &syn::Path) -> TokenStream {
+fn reference_checks(
+    model: &Model,
+    column_ty: TokenStream,
+    path: &syn::Path,
+    key_type: bool,
+) -> TokenStream {
     let p = private();
     let target = target_type(model, path);
     // The key as a projection: a path that is not a model then fails only
     // `T: Model`, as `model_fn` does, and rustc reports that once.
     let key = quote_spanned!(path.span()=> <#target as #p::Model>::Key);
+    let key_type = key_type.then(|| quote!(#p::assert_key_type::<#column_ty, #key, #target>();));
     quote! {
         #p::assert_single_key::<#key, #target>();
-        #p::assert_key_type::<#column_ty, #key, #target>();
+        #key_type
     }
 }
 

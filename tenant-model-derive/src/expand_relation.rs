@@ -27,28 +27,41 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         let (ty, field_ident) = (field.ty, field.ident);
         let const_ident = format_ident!("{}", screaming_snake_case(&name.value));
         let def = belongs_to_def(model, field.column.value.as_str(), path, &name.value);
+        // Spanned at the model, like the derive's `KeyReference` check of
+        // the field's type (which this replaces for relation fields).
+        let target = target_type(model, path);
+        let from_field = respan(
+            quote!(<<#target as #p::Model>::Key as #p::KeyReference<#ty, #target>>::from_field),
+            path.span(),
+        );
         let doc = format!(
             " The `{}` relation: the `{}` row that `{}` references (many-to-one).",
             name.value,
             quote!(#path).to_string().replace(' ', ""),
             field.column.value
         );
+        // The type spanned at the model too: a target that is not a model
+        // then fails `Model` once, there, as the derive's other checks do.
+        let handle = respan(quote!(#p::BelongsTo<#ident, #target>), path.span());
         quote! {
             #[doc = #doc]
-            #vis const #const_ident: #p::BelongsTo<#ident, #path> = #p::BelongsTo::new(
+            #vis const #const_ident: #handle = <#handle>::new(
                 #def,
-                |#m: &#ident| <#ty as #p::ForeignKeyValue<<#path as #p::Model>::Key>>::foreign_key(&#m.#field_ident),
+                |#m: &#ident| ::core::option::Option::map(
+                    #from_field(&#m.#field_ident),
+                    |__key| ::std::boxed::Box::new(__key) as #p::AnyKey,
+                ),
             );
         }
     });
     let vis = model.vis;
     let key = model.single_key();
-    let declared = model.declared_relations().filter_map(|relation| {
+    let declared = model.declared_relations().enumerate().filter_map(|(index, relation)| {
         let key = key?;
         let key_field = key.ident;
         let const_ident = format_ident!("{}", screaming_snake_case(&relation.name.value));
         let target = relation.target;
-        let def = declared_def(model, &relation);
+        let def = declared_def(model, index, &relation);
         let key_fn = quote!(|#m: &#ident| ::core::clone::Clone::clone(&#m.#key_field));
         let target_name = quote!(#target).to_string().replace(' ', "");
         Some(match relation.through {
@@ -77,7 +90,10 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             }
         })
     });
-    let checks = model.declared_relations().map(|r| checks(model, &r));
+    let checks = model
+        .declared_relations()
+        .enumerate()
+        .map(|(index, r)| checks(model, index, &r));
     quote! {
         #[automatically_derived]
         #[allow(dead_code)]
@@ -97,8 +113,9 @@ pub(crate) fn relation_defs(model: &Model) -> TokenStream {
         .map(|(field, path, name)| belongs_to_def(model, &field.column.value, path, &name.value));
     let declared = model
         .declared_relations()
+        .enumerate()
         .filter(|_| model.single_key().is_some())
-        .map(|r| declared_def(model, &r));
+        .map(|(index, r)| declared_def(model, index, &r));
     quote! {
         const __RELATIONS: &[#p::RelationDef] = &[#(#belongs,)* #(#declared,)*];
         __RELATIONS
@@ -123,8 +140,9 @@ pub(crate) fn table_refs(model: &Model) -> TokenStream {
     }
 }
 
-fn belongs_to_def(_model: &Model, column: &str, path: &syn::Path, name: &str) -> TokenStream {
+fn belongs_to_def(model: &Model, column: &str, path: &syn::Path, name: &str) -> TokenStream {
     let p = private();
+    let path = target_type(model, path);
     quote! {
         #p::RelationDef {
             name: #name,
@@ -136,29 +154,24 @@ fn belongs_to_def(_model: &Model, column: &str, path: &syn::Path, name: &str) ->
     }
 }
 
-/// The `RelationDef` of a `has_many` / `many_to_many` (inside `impl`, where
-/// `Self` is the model).
-fn declared_def(model: &Model, relation: &DeclaredRelation) -> TokenStream {
+/// The `RelationDef` of a `has_many` / `many_to_many` (`Self` written as
+/// the model's name: it is also used in a `const` nested in a function).
+fn declared_def(model: &Model, index: usize, relation: &DeclaredRelation) -> TokenStream {
     let p = private();
     let name = &relation.name.value;
-    let target = relation.target;
-    let (column, kind) = match relation.through {
-        None => (
-            has_many_column(model, relation, quote!(#target)),
-            quote!(#p::RelationKind::HasMany),
-        ),
+    let target = target_type(model, relation.target);
+    let (column, target_column) = column_consts(index);
+    let kind = match relation.through {
+        None => quote!(#p::RelationKind::HasMany),
         Some(through) => {
-            let (source, target_column) = link_columns(model, relation, quote!(#through), quote!(#target));
-            (
-                source,
-                quote! {
-                    #p::RelationKind::ManyToMany {
-                        through: <#through as #p::Model>::def,
-                        through_relations: <#through as #p::Model>::relations,
-                        target_column: #target_column,
-                    }
-                },
-            )
+            let through = target_type(model, through);
+            quote! {
+                #p::RelationKind::ManyToMany {
+                    through: <#through as #p::Model>::def,
+                    through_relations: <#through as #p::Model>::relations,
+                    target_column: #target_column,
+                }
+            }
         }
     };
     quote! {
@@ -170,6 +183,16 @@ fn declared_def(model: &Model, relation: &DeclaredRelation) -> TokenStream {
             column: #column,
         }
     }
+}
+
+/// The names of the constants holding a declared relation's columns, found
+/// at compile time (items of the derive's `const _` block, evaluated once:
+/// a failure is one error).
+fn column_consts(index: usize) -> (syn::Ident, syn::Ident) {
+    (
+        format_ident!("__TENANT_MODEL_RELATION_{}_COLUMN", index),
+        format_ident!("__TENANT_MODEL_RELATION_{}_TARGET", index),
+    )
 }
 
 /// The child's column a `has_many` follows, found at compile time; the
@@ -215,21 +238,28 @@ fn link_columns(
     (source, target_column)
 }
 
-/// Forces the compile-time search of the columns (associated constants are
-/// evaluated only when used), outside the impl.
-fn checks(model: &Model, relation: &DeclaredRelation) -> TokenStream {
+/// The columns a declared relation follows, searched at compile time in
+/// constants of their own (see [`column_consts`]); the search is forced
+/// here (associated constants are evaluated only when used).
+fn checks(model: &Model, index: usize, relation: &DeclaredRelation) -> TokenStream {
     let target = target_type(model, relation.target);
+    let (column, target_column) = column_consts(index);
+    let str_ty = quote!(&::core::primitive::str);
     match relation.through {
         None => {
-            let column = has_many_column(model, relation, target);
-            quote!(const _: &::core::primitive::str = #column;)
+            let search = has_many_column(model, relation, target);
+            quote! {
+                const #column: #str_ty = #search;
+                const _: #str_ty = #column;
+            }
         }
         Some(through) => {
             let through = target_type(model, through);
-            let (source, target_column) = link_columns(model, relation, through, target);
+            let (source, target_search) = link_columns(model, relation, through, target);
             quote! {
-                const _: &::core::primitive::str = #source;
-                const _: &::core::primitive::str = #target_column;
+                const #column: #str_ty = #source;
+                const #target_column: #str_ty = #target_search;
+                const _: (#str_ty, #str_ty) = (#column, #target_column);
             }
         }
     }

@@ -7,10 +7,6 @@
 //! each other build without a const cycle); the parent's `has_many(...)` /
 //! `many_to_many(...)` search them at compile time.
 
-use uuid::Uuid;
-
-use crate::model::tenant_id::TenantId;
-
 /// One `references = Target` field, as constants the compiler can read.
 #[derive(Debug, Clone, Copy)]
 pub struct Reference {
@@ -120,69 +116,6 @@ const fn str_eq(a: &str, b: &str) -> bool {
     }
     true
 }
-
-/// The value of a field with `references = M` as `M`'s key: `None` when
-/// the field is NULL. Mirrors [`crate::__private::KeyReference`].
-pub trait ForeignKeyValue<K> {
-    /// The referenced key, if any.
-    fn foreign_key(&self) -> Option<K>;
-}
-
-macro_rules! same_key {
-    ($($ty:ty),*) => {$(
-        impl ForeignKeyValue<$ty> for $ty {
-            fn foreign_key(&self) -> Option<$ty> {
-                Some(self.clone())
-            }
-        }
-        impl ForeignKeyValue<$ty> for Option<$ty> {
-            fn foreign_key(&self) -> Option<$ty> {
-                self.clone()
-            }
-        }
-    )*};
-}
-
-same_key!(Uuid, TenantId, String, i16, i32, i64);
-
-impl ForeignKeyValue<Uuid> for TenantId {
-    fn foreign_key(&self) -> Option<Uuid> {
-        Some(Uuid::from(*self))
-    }
-}
-impl ForeignKeyValue<Uuid> for Option<TenantId> {
-    fn foreign_key(&self) -> Option<Uuid> {
-        self.map(Uuid::from)
-    }
-}
-impl ForeignKeyValue<TenantId> for Uuid {
-    fn foreign_key(&self) -> Option<TenantId> {
-        Some(TenantId::from(*self))
-    }
-}
-impl ForeignKeyValue<TenantId> for Option<Uuid> {
-    fn foreign_key(&self) -> Option<TenantId> {
-        self.map(TenantId::from)
-    }
-}
-
-// Composite and fallback keys are rejected elsewhere, once; these impls
-// keep them from adding errors here.
-impl<F> ForeignKeyValue<crate::model::key::FallbackKey> for F {
-    fn foreign_key(&self) -> Option<crate::model::key::FallbackKey> {
-        None
-    }
-}
-macro_rules! composite {
-    ($(($($name:ident),+)),*) => {$(
-        impl<F, $($name),+> ForeignKeyValue<($($name,)+)> for F {
-            fn foreign_key(&self) -> Option<($($name,)+)> {
-                None
-            }
-        }
-    )*};
-}
-composite!((A, B), (A, B, C), (A, B, C, D));
 
 #[cfg(test)]
 mod tests {

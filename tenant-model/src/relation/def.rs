@@ -45,9 +45,12 @@ pub struct RelationDef {
 /// A many-to-one relation of `C` to `P`, from a `references = P` field:
 /// `Team::ORGANIZATION`. Loads `Option<Record<P>>` per row (`None` when the
 /// column is NULL or the parent is soft-deleted).
-pub struct BelongsTo<C, P: Model> {
+pub struct BelongsTo<C, P> {
     pub(crate) def: RelationDef,
-    pub(crate) key: fn(&C) -> Option<P::Key>,
+    // The referenced key as `P::Key`, boxed: the type names no bound on
+    // `P`, so a `references` target that is not a model fails once, at the
+    // attribute, and not once more here.
+    pub(crate) key: fn(&C) -> Option<AnyKey>,
     pub(crate) with_deleted: bool,
     _models: PhantomData<fn() -> (C, P)>,
 }
@@ -114,13 +117,17 @@ macro_rules! handle_common {
     };
 }
 
-handle_common!(BelongsTo<C, P> where P);
+handle_common!(BelongsTo<C, P> where C);
 handle_common!(HasMany<P, C> where P);
 handle_common!(ManyToMany<L, R, K> where L);
 
-impl<C, P: Model> BelongsTo<C, P> {
+/// A key of some model, boxed (see [`BelongsTo`]).
+#[doc(hidden)]
+pub type AnyKey = Box<dyn std::any::Any + Send + Sync>;
+
+impl<C, P> BelongsTo<C, P> {
     #[doc(hidden)]
-    pub const fn new(def: RelationDef, key: fn(&C) -> Option<P::Key>) -> Self {
+    pub const fn new(def: RelationDef, key: fn(&C) -> Option<AnyKey>) -> Self {
         BelongsTo {
             def,
             key,

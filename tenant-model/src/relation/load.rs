@@ -102,7 +102,7 @@ macro_rules! with_nested {
         }
     };
 }
-with_nested!(BelongsTo<C, P> where P);
+with_nested!(BelongsTo<C, P> where C);
 with_nested!(HasMany<P, C> where P);
 with_nested!(ManyToMany<L, R, K> where L);
 
@@ -236,11 +236,19 @@ where
         tx: &'a mut Tx,
     ) -> impl Future<Output = Result<Vec<(usize, Record<P>)>, Error>> + Send + 'a {
         async move {
-            let wanted: Vec<(usize, P::Key)> = parents
-                .iter()
-                .enumerate()
-                .filter_map(|(i, child)| (self.key)(child.model()).map(|k| (i, k)))
-                .collect();
+            let mut wanted: Vec<(usize, P::Key)> = Vec::with_capacity(parents.len());
+            for (i, child) in parents.iter().enumerate() {
+                if let Some(key) = (self.key)(child.model()) {
+                    let key = key.downcast::<P::Key>().map_err(|_| {
+                        Error::InvalidQuery(format!(
+                            "the `{}` relation holds a key of another type than {}'s",
+                            self.def.name,
+                            P::DEF.rust_name
+                        ))
+                    })?;
+                    wanted.push((i, *key));
+                }
+            }
             let keys = distinct(wanted.iter().map(|(_, k)| k));
             if keys.is_empty() {
                 return Ok(Vec::new());

@@ -11,7 +11,7 @@ mod link;
 mod load;
 mod loaded;
 
-pub use check::{find_link_source, find_link_target, find_reference, ForeignKeyValue, Reference};
-pub use def::{BelongsTo, HasMany, ManyToMany, RelationDef, RelationKind};
+pub use check::{find_link_source, find_link_target, find_reference, Reference};
+pub use def::{AnyKey, BelongsTo, HasMany, ManyToMany, RelationDef, RelationKind};
 pub use load::{load_related, Load, Nested, Relation, RelationKey, WithQuery};
 pub use loaded::{AsRecord, Linked, Loaded};
