@@ -390,12 +390,18 @@ fn relations(cx: &Ctxt, model: &Model) {
     let mut taken: HashMap<String, String> = model
         .fields
         .iter()
-        .map(|f| (f.const_name(), format!("the constant of field `{}`", f.ident)))
-        .chain(
-            model
-                .added_system_columns()
-                .map(|c| (c.const_name(), format!("the constant of the `{}` column", c.name()))),
-        )
+        .map(|f| {
+            (
+                f.const_name(),
+                format!("the constant of field `{}`", f.ident),
+            )
+        })
+        .chain(model.added_system_columns().map(|c| {
+            (
+                c.const_name(),
+                format!("the constant of the `{}` column", c.name()),
+            )
+        }))
         .chain(
             MODEL_ITEMS
                 .iter()

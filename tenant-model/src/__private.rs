@@ -24,8 +24,8 @@ pub use crate::model::{
     ModelDef, OnDelete, Param, Scope, SoftDeleteDef, SystemColumn, UniqueDef,
 };
 pub use crate::relation::{
-    find_link_source, find_link_target, find_reference, AnyKey, BelongsTo, HasMany,
-    ManyToMany, Reference, RelationDef, RelationKind,
+    find_link_source, find_link_target, find_reference, AnyKey, BelongsTo, HasMany, ManyToMany,
+    Reference, RelationDef, RelationKind,
 };
 pub use crate::sql::model_sql::ModelSql;
 

@@ -85,7 +85,10 @@ async fn a_team_loads_its_organization_one_row_and_a_batch() {
         .unwrap();
     assert_eq!(teams.len(), 6);
     for team in &teams {
-        let org = team.related.as_ref().expect("every team has its organization");
+        let org = team
+            .related
+            .as_ref()
+            .expect("every team has its organization");
         assert_eq!(org.id, team.organization_id);
         assert_eq!(org.tenant_id(), Some(seed.tenant_a.into()));
     }
@@ -112,17 +115,11 @@ async fn organizations_load_their_teams_and_the_teams_members_with_roles() {
         assert_eq!(names, ["red", "blue"], "teams come in key order");
         for team in &org.related {
             assert_eq!(team.organization_id, org.id);
-            let members: Vec<(Uuid, UserRole)> = team
-                .related
-                .iter()
-                .map(|m| (m.id, m.link.role))
-                .collect();
+            let members: Vec<(Uuid, UserRole)> =
+                team.related.iter().map(|m| (m.id, m.link.role)).collect();
             assert_eq!(
                 members,
-                [
-                    (seed.user_a, UserRole::Owner),
-                    (g.member, UserRole::Member)
-                ]
+                [(seed.user_a, UserRole::Owner), (g.member, UserRole::Member)]
             );
             // The link row comes with its own columns and timestamps.
             let ann = &team.related[0];
@@ -313,7 +310,10 @@ async fn loading_needs_a_tenant_context() {
         })
         .await
         .unwrap_err();
-    assert!(matches!(err, tenant_model::Error::NoTenantContext), "{err:?}");
+    assert!(
+        matches!(err, tenant_model::Error::NoTenantContext),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -364,7 +364,11 @@ async fn links_are_attached_changed_and_detached_in_the_tenant() {
         .detach(&mut scope, seed.user_a, red.id)
         .await
         .unwrap();
-    assert!(red.load(Team::MEMBERS, &mut scope).await.unwrap().is_empty());
+    assert!(red
+        .load(Team::MEMBERS, &mut scope)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(User::TEAMS
         .detach(&mut scope, seed.user_a, red.id)
         .await

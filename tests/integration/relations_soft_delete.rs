@@ -185,7 +185,10 @@ async fn a_parents_soft_delete_follows_through_and_its_restore_brings_back_exact
     assert_eq!(deleted(&seed, "tasks").await, ids(&t.tasks));
     assert_eq!(deleted(&seed, "task_comments").await, ids(&t.comments));
     let su = seed.db.superuser().await.unwrap();
-    assert_eq!(count(&su, "SELECT count(*) FROM task_watchers WHERE is_deleted").await, 1);
+    assert_eq!(
+        count(&su, "SELECT count(*) FROM task_watchers WHERE is_deleted").await,
+        1
+    );
     // Files have no soft delete: they stay, pointing at the hidden project.
     assert_eq!(count(&su, "SELECT count(*) FROM project_files").await, 1);
 
@@ -212,7 +215,10 @@ async fn a_parents_soft_delete_follows_through_and_its_restore_brings_back_exact
     assert_eq!(deleted(&seed, "projects").await, ids(&[]));
     assert_eq!(deleted(&seed, "tasks").await, ids(&t.tasks[1..]));
     assert_eq!(deleted(&seed, "task_comments").await, ids(&[t.comments[2]]));
-    assert_eq!(count(&su, "SELECT count(*) FROM task_watchers WHERE is_deleted").await, 0);
+    assert_eq!(
+        count(&su, "SELECT count(*) FROM task_watchers WHERE is_deleted").await,
+        0
+    );
 }
 
 #[tokio::test]

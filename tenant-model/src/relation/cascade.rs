@@ -147,16 +147,35 @@ pub(crate) async fn soft_delete<M: Model, E: Executor + ?Sized>(
     let mut params: Vec<Param<'_>> = vec![&tenant];
     params.extend(key.params());
     params.push(&by);
-    let rows = traced_rows::<M, Tx>(tx, "soft_delete", Sql::fixed(&statements.soft_delete), &params)
-        .await?;
+    let rows = traced_rows::<M, Tx>(
+        tx,
+        "soft_delete",
+        Sql::fixed(&statements.soft_delete),
+        &params,
+    )
+    .await?;
     let record = match rows.first() {
         Some(row) => Record::<M>::from_row(row)?,
-        None => return Err(Error::NotFound { table: M::DEF.table }),
+        None => {
+            return Err(Error::NotFound {
+                table: M::DEF.table,
+            })
+        }
     };
     let stamp = record.deleted_at();
     let by = record.deleted_by_id();
     for step in steps {
-        run(tx, step, &step.delete_sql(), "soft_delete", &tenant, &key, &stamp, &by).await?;
+        run(
+            tx,
+            step,
+            &step.delete_sql(),
+            "soft_delete",
+            &tenant,
+            &key,
+            &stamp,
+            &by,
+        )
+        .await?;
     }
     atomic.finish().await?;
     Ok(record)
@@ -182,18 +201,34 @@ pub(crate) async fn restore<M: Model, E: Executor + ?Sized>(
     );
     let rows = traced_rows::<M, Tx>(tx, "restore", Sql::from(&stamp_sql), &params).await?;
     let Some(row) = rows.first() else {
-        return Err(Error::NotFound { table: M::DEF.table });
+        return Err(Error::NotFound {
+            table: M::DEF.table,
+        });
     };
     let stamp: Option<DateTime<Utc>> = decode(row, 0)?;
     let by: Option<Uuid> = decode(row, 1)?;
     for step in steps.iter().rev() {
-        run(tx, step, &step.restore_sql(), "restore", &tenant, &key, &stamp, &by).await?;
+        run(
+            tx,
+            step,
+            &step.restore_sql(),
+            "restore",
+            &tenant,
+            &key,
+            &stamp,
+            &by,
+        )
+        .await?;
     }
     let rows =
         traced_rows::<M, Tx>(tx, "restore", Sql::fixed(&statements.restore), &params).await?;
     let record = match rows.first() {
         Some(row) => Record::<M>::from_row(row)?,
-        None => return Err(Error::NotFound { table: M::DEF.table }),
+        None => {
+            return Err(Error::NotFound {
+                table: M::DEF.table,
+            })
+        }
     };
     atomic.finish().await?;
     Ok(record)

@@ -75,7 +75,9 @@ pub const fn find_link_target(
     }
     match found {
         Some(column) => column,
-        None => panic!("the link model (`through = ...`) has no field with `references = <the related model>`"),
+        None => panic!(
+            "the link model (`through = ...`) has no field with `references = <the related model>`"
+        ),
     }
 }
 
@@ -98,7 +100,9 @@ pub const fn find_link_source(
     }
     match found {
         Some(column) => column,
-        None => panic!("the link model (`through = ...`) has no field with `references = <this model>`"),
+        None => {
+            panic!("the link model (`through = ...`) has no field with `references = <this model>`")
+        }
     }
 }
 
@@ -142,7 +146,10 @@ mod tests {
             find_reference(REFS, "organizations", None),
             "organization_id"
         );
-        assert_eq!(find_reference(REFS, "users", Some("creator_id")), "creator_id");
+        assert_eq!(
+            find_reference(REFS, "users", Some("creator_id")),
+            "creator_id"
+        );
     }
 
     #[test]

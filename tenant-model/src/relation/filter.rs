@@ -29,7 +29,12 @@ impl<C: Model, P: Model> BelongsTo<C, P> {
         )];
         conditions.extend(tenant_join(&inner, P::DEF, &outer, C::DEF));
         conditions.extend(live(&inner, P::DEF, self.with_deleted));
-        Filter::exists(false, head(P::DEF, &inner, &conditions), filter, String::new())
+        Filter::exists(
+            false,
+            head(P::DEF, &inner, &conditions),
+            filter,
+            String::new(),
+        )
     }
 }
 
@@ -57,7 +62,12 @@ impl<P: Model, C: Model> HasMany<P, C> {
         )];
         conditions.extend(tenant_join(&inner, C::DEF, &outer, P::DEF));
         conditions.extend(live(&inner, C::DEF, self.with_deleted));
-        Filter::exists(negated, head(C::DEF, &inner, &conditions), filter, String::new())
+        Filter::exists(
+            negated,
+            head(C::DEF, &inner, &conditions),
+            filter,
+            String::new(),
+        )
     }
 }
 
@@ -129,7 +139,12 @@ fn head(def: &ModelDef, name: &str, conditions: &[String]) -> String {
 /// The related rows' tenant: the outer row's (a composite join), or the
 /// context's when the outer table has no tenant. Fails closed: without a
 /// context the setting is NULL and nothing matches.
-fn tenant_join(inner: &str, inner_def: &ModelDef, outer: &str, outer_def: &ModelDef) -> Vec<String> {
+fn tenant_join(
+    inner: &str,
+    inner_def: &ModelDef,
+    outer: &str,
+    outer_def: &ModelDef,
+) -> Vec<String> {
     if inner_def.scope != Scope::Tenant {
         return Vec::new();
     }

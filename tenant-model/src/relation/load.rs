@@ -498,9 +498,7 @@ pub(crate) fn position(def: &ModelDef, column: &str) -> Result<usize, Error> {
     select_columns(def)
         .iter()
         .position(|c| *c == column)
-        .ok_or_else(|| {
-            Error::InvalidQuery(format!("{} has no column `{column}`", def.rust_name))
-        })
+        .ok_or_else(|| Error::InvalidQuery(format!("{} has no column `{column}`", def.rust_name)))
 }
 
 /// `SELECT <T's columns> FROM t WHERE tenant_id = $1 AND column = ANY($2)
@@ -555,7 +553,11 @@ fn link_sql<R: Model, K: Model>(
     if let (Scope::Tenant, Scope::Tenant) = (R::DEF.scope, K::DEF.scope) {
         join.push("r.tenant_id = k.tenant_id".to_owned());
     }
-    join.push(format!("r.{} = k.{}", ident(target_key), ident(target_column)));
+    join.push(format!(
+        "r.{} = k.{}",
+        ident(target_key),
+        ident(target_column)
+    ));
     let mut conditions = Vec::new();
     let mut next = 1;
     if scoped {
