@@ -161,6 +161,8 @@ pub(crate) struct RelationAttr {
     pub(crate) via: Option<Keyed<Name>>,
     /// `through = Link`: the link model of a many-to-many relation.
     pub(crate) through: Option<Keyed<Path>>,
+    /// An item failed to parse (reported already).
+    pub(crate) invalid: bool,
 }
 
 /// `unique(a, b, name = "...", where = "...", include_deleted = true)`.
@@ -761,6 +763,12 @@ fn link_item(_: &Ctxt, input: ParseStream, out: &mut Vec<Path>) -> syn::Result<(
 /// An item of `has_many(...)` / `many_to_many(...)`: `name = Model`, or
 /// the options `via = column` and `through = LinkModel`.
 fn relation_item(cx: &Ctxt, input: ParseStream, out: &mut RelationAttr) -> syn::Result<()> {
+    let result = relation_item_value(cx, input, out);
+    out.invalid |= result.is_err();
+    result
+}
+
+fn relation_item_value(cx: &Ctxt, input: ParseStream, out: &mut RelationAttr) -> syn::Result<()> {
     let ident = list_ident(cx, input, "`name = Model`")?;
     let key = Key {
         name: ident.unraw().to_string(),

@@ -357,7 +357,7 @@ fn relations(cx: &Ctxt, model: &Model) {
     ] {
         for relation in list {
             let r = &relation.value;
-            if r.target.is_none() {
+            if r.target.is_none() && !r.invalid {
                 cx.error_at(
                     relation.key,
                     format!("`{kind}` needs a name and a model: `{kind}(teams = Team)`"),
