@@ -13,7 +13,7 @@ pub enum Atomic<'a> {
     /// The caller's transaction.
     Borrowed(&'a mut Tx),
     /// A transaction of its own.
-    Owned(Tx),
+    Owned(Box<Tx>),
 }
 
 impl Atomic<'_> {

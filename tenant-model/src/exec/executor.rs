@@ -586,7 +586,7 @@ impl Executor for TenantScope {
 
     #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
     fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send {
-        async move { Ok(Atomic::Owned(self.begin().await?)) }
+        async move { Ok(Atomic::Owned(Box::new(self.begin().await?))) }
     }
 
     #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future

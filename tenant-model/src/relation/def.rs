@@ -6,6 +6,9 @@ use std::marker::PhantomData;
 
 use crate::model::{Model, ModelDef};
 
+/// The models a handle relates, without owning any.
+type Marker<T> = PhantomData<fn() -> T>;
+
 /// The kind of a relation.
 #[derive(Debug, Clone, Copy)]
 pub enum RelationKind {
@@ -52,7 +55,7 @@ pub struct BelongsTo<C, P> {
     // attribute, and not once more here.
     pub(crate) key: fn(&C) -> Option<AnyKey>,
     pub(crate) with_deleted: bool,
-    _models: PhantomData<fn() -> (C, P)>,
+    _models: Marker<(C, P)>,
 }
 
 /// A one-to-many relation of `P` to `C`, declared on `P` with
@@ -62,7 +65,7 @@ pub struct HasMany<P: Model, C> {
     pub(crate) def: RelationDef,
     pub(crate) key: fn(&P) -> P::Key,
     pub(crate) with_deleted: bool,
-    _models: PhantomData<fn() -> (P, C)>,
+    _models: Marker<(P, C)>,
 }
 
 /// A many-to-many relation of `L` to `R` through the link model `K`,
@@ -73,7 +76,7 @@ pub struct ManyToMany<L: Model, R, K> {
     pub(crate) def: RelationDef,
     pub(crate) key: fn(&L) -> L::Key,
     pub(crate) with_deleted: bool,
-    _models: PhantomData<fn() -> (L, R, K)>,
+    _models: Marker<(L, R, K)>,
 }
 
 macro_rules! handle_common {

@@ -9,6 +9,10 @@
 //! asked `with_deleted()`, and has the same text for every batch, so it is
 //! prepared once per connection.
 
+// The traits promise `Send` futures, which `async fn` in a trait impl
+// cannot name.
+#![allow(clippy::manual_async_fn)]
+
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::Hash;
@@ -437,15 +441,18 @@ fn distinct<'k, K: RelationKey>(keys: impl Iterator<Item = &'k K>) -> Vec<K> {
     keys.filter(|k| seen.insert(*k)).cloned().collect()
 }
 
+/// For each key, the parents (their indexes) holding it.
+type ByKey<K> = HashMap<K, Vec<usize>>;
+
 /// The parents' distinct keys, and for each key the parents holding it.
 fn parent_keys<P: Model>(
     parents: &[&Record<P>],
     key: fn(&P) -> P::Key,
-) -> (Vec<P::Key>, HashMap<P::Key, Vec<usize>>)
+) -> (Vec<P::Key>, ByKey<P::Key>)
 where
     P::Key: RelationKey,
 {
-    let mut by_key: HashMap<P::Key, Vec<usize>> = HashMap::with_capacity(parents.len());
+    let mut by_key: ByKey<P::Key> = HashMap::with_capacity(parents.len());
     let mut keys = Vec::with_capacity(parents.len());
     for (i, parent) in parents.iter().enumerate() {
         let k = key(parent.model());
