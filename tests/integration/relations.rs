@@ -79,11 +79,22 @@ async fn a_team_loads_its_organization_one_row_and_a_batch() {
     assert_eq!(parent.map(|o| o.into_inner()), Some(g.orgs[1].clone()));
 
     let teams = Team::query()
+        .order_by(Team::ID.asc())
         .with(Team::ORGANIZATION)
         .all(&mut tx)
         .await
         .unwrap();
     assert_eq!(teams.len(), 6);
+    // Rows loaded already: the same, one statement.
+    let plain = Team::query()
+        .order_by(Team::ID.asc())
+        .all(&mut tx)
+        .await
+        .unwrap();
+    let again = tenant_model::load_related(plain, Team::ORGANIZATION, &mut tx)
+        .await
+        .unwrap();
+    assert_eq!(again, teams);
     for team in &teams {
         let org = team
             .related

@@ -204,6 +204,19 @@ async fn a_parents_soft_delete_follows_through_and_its_restore_brings_back_exact
     let (live, all) = &project.related;
     assert!(live.is_empty());
     assert_eq!(all.len(), 3);
+    // A deleted parent is no parent, unless asked for.
+    let tasks = Task::query()
+        .with_deleted()
+        .with((Task::PROJECT, Task::PROJECT.with_deleted()))
+        .all(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 3);
+    for task in &tasks {
+        let (hidden, shown) = &task.related;
+        assert!(hidden.is_none());
+        assert_eq!(shown.as_ref().map(|p| p.id), Some(t.project));
+    }
     tx.commit().await.unwrap();
 
     // The restore brings back the project, task 0, its comments and its

@@ -3,9 +3,10 @@
 //! Soft-deleting a row also soft-deletes, in the same transaction, the rows
 //! that reference it through a relation it declares (`has_many`, or the
 //! link rows of a `many_to_many`) when their foreign key says
-//! `on_delete = cascade` and their model has `soft_delete`, and so on down
-//! (a relation back to a table already on the path is not followed again,
-//! so trees of one table cascade one level).
+//! `on_delete = cascade` and their model has `soft_delete`, and so on down.
+//! A relation back to a table already on the path is not followed, so a
+//! tree within one table (`has_many(children = Self)`) does not cascade:
+//! soft-delete its rows yourself.
 //!
 //! The cascade stamps every row it takes with the parent's own
 //! `deleted_at` and `deleted_by_id`; restoring the parent restores exactly
