@@ -53,7 +53,7 @@ pub(crate) struct Step {
 /// belong to every tenant) and without cascading soft-delete children.
 pub(crate) fn steps(def: &'static ModelDef, relations: &'static [RelationDef]) -> Vec<Step> {
     let mut out = Vec::new();
-    if def.scope == Scope::Tenant {
+    if def.scope == Scope::Tenant && !relations.is_empty() {
         let mut path = vec![def.table];
         follow(relations, "$2".to_owned(), &mut path, &mut out);
     }

@@ -25,6 +25,12 @@ where
     /// whose two key columns are set from `from` and `to`. Returns the link
     /// row as stored.
     ///
+    /// A link to a row the tenant does not have (another tenant's, or
+    /// none) is refused by the link's composite foreign keys:
+    /// [`Error::ForeignKeyViolation`]. On a link model with `soft_delete`,
+    /// a detached link keeps its key: attaching the same pair again gives
+    /// [`Error::UniqueViolation`]; `restore` that link row instead.
+    ///
     /// ```no_run
     /// # use tenant_model::prelude::*;
     /// # #[derive(PgEnum, Debug, Clone, Copy, PartialEq)] enum UserRole { Admin, Member }
