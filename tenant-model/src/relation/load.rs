@@ -609,3 +609,54 @@ async fn run<T: Model>(
     params.push(keys);
     traced_rows::<T, Tx>(tx, "load", Sql::from(sql), &params).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{link_sql, select_sql};
+    use crate::prelude::*;
+
+    #[derive(TenantModel)]
+    #[tenant_model(soft_delete)]
+    struct Member {
+        #[tenant_model(primary_key)]
+        id: Uuid,
+    }
+
+    #[derive(TenantModel)]
+    struct Group {
+        #[tenant_model(primary_key)]
+        id: Uuid,
+    }
+
+    #[derive(TenantModel)]
+    #[tenant_model(link(Member, Group))]
+    struct Seat {
+        #[tenant_model(primary_key, references = Member)]
+        member_id: Uuid,
+        #[tenant_model(primary_key, references = Group)]
+        group_id: Uuid,
+        role: String,
+    }
+
+    #[test]
+    fn one_statement_text_per_relation_with_the_keys_as_one_array() {
+        assert_eq!(
+            select_sql::<Member>("id", true, false, false),
+            "SELECT id, tenant_id, created_at, updated_at, is_deleted, deleted_at, deleted_by_id \
+             FROM members WHERE tenant_id = $1 AND id = ANY($2) AND NOT is_deleted"
+        );
+        assert_eq!(
+            select_sql::<Seat>("group_id", true, true, true),
+            "SELECT member_id, group_id, role, tenant_id, created_at, updated_at FROM seats \
+             WHERE tenant_id = $1 AND group_id = ANY($2) ORDER BY member_id, group_id"
+        );
+        assert_eq!(
+            link_sql::<Member, Seat>("group_id", "member_id", true, false).unwrap(),
+            "SELECT r.id, r.tenant_id, r.created_at, r.updated_at, r.is_deleted, r.deleted_at, \
+             r.deleted_by_id, k.member_id, k.group_id, k.role, k.tenant_id, k.created_at, \
+             k.updated_at FROM seats k JOIN members r ON r.tenant_id = k.tenant_id AND \
+             r.id = k.member_id WHERE k.tenant_id = $1 AND r.tenant_id = $1 AND \
+             k.group_id = ANY($2) AND NOT r.is_deleted ORDER BY r.id"
+        );
+    }
+}
