@@ -16,6 +16,20 @@ pub struct Reference {
     pub target_table: &'static str,
 }
 
+impl Reference {
+    /// The references of a model whose derive failed: they match every
+    /// search, so its errors are not followed by others here.
+    pub const FALLBACK: Reference = Reference {
+        column: "",
+        target_table: "\0fallback",
+    };
+}
+
+/// Whether `references` are those of a model whose derive failed.
+const fn is_fallback(references: &[Reference]) -> bool {
+    matches!(references, [only] if str_eq(only.target_table, Reference::FALLBACK.target_table))
+}
+
 /// The column of `references` (a child's or a link model's) that
 /// references `table`: the one such column, or the one named `via`.
 /// Panics, at compile time, with a message naming the problem.
@@ -24,6 +38,9 @@ pub const fn find_reference(
     table: &'static str,
     via: Option<&'static str>,
 ) -> &'static str {
+    if is_fallback(references) {
+        return "";
+    }
     let mut found: Option<&'static str> = None;
     let mut i = 0;
     while i < references.len() {
@@ -59,6 +76,9 @@ pub const fn find_link_target(
     source_table: &'static str,
     target_table: &'static str,
 ) -> &'static str {
+    if is_fallback(references) {
+        return "";
+    }
     if str_eq(source_table, target_table) {
         panic!("a many-to-many relation of a model with itself is not supported: its link model references the model twice; declare two `has_many` relations on the link model instead");
     }
@@ -87,6 +107,9 @@ pub const fn find_link_source(
     references: &'static [Reference],
     source_table: &'static str,
 ) -> &'static str {
+    if is_fallback(references) {
+        return "";
+    }
     let mut found: Option<&'static str> = None;
     let mut i = 0;
     while i < references.len() {
