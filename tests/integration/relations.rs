@@ -450,7 +450,7 @@ async fn filters_across_relations_stay_in_the_tenant() {
     .await
     .unwrap();
     su.execute(
-        "INSERT INTO user_team_links (user_id, team_id, tenant_id) VALUES ($1, $2, $3)",
+        "INSERT INTO user_team_links (user_id, team_id, tenant_id, role) VALUES ($1, $2, $3, 'guest')",
         &[&seed.user_b, &g.teams[2].id, &seed.tenant_b],
     )
     .await
@@ -501,6 +501,20 @@ async fn filters_across_relations_stay_in_the_tenant() {
         .unwrap();
     let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
     assert_eq!(ids, [seed.user_a, g.member]);
+    // The link's own columns: teams with an owner; B's guest links to
+    // teams with A's keys do not count.
+    let owned = Team::query()
+        .filter(Team::MEMBERS.any_link(UserTeamLink::ROLE.eq(UserRole::Owner)))
+        .count(&mut scope)
+        .await
+        .unwrap();
+    assert_eq!(owned, 4);
+    let with_guests = Team::query()
+        .filter(Team::MEMBERS.any_link(UserTeamLink::ROLE.eq(UserRole::Guest)))
+        .count(&mut scope)
+        .await
+        .unwrap();
+    assert_eq!(with_guests, 0);
     let in_green = User::query()
         .filter(User::TEAMS.any(Team::NAME.eq("green")))
         .count(&mut scope)

@@ -2,7 +2,8 @@
 //! bound parameters of the query: teams whose organization matches a
 //! filter (`Team::ORGANIZATION.matches(...)`), organizations that have (or
 //! have no) teams matching one (`Organization::TEAMS.any(...)`,
-//! `.none(...)`), users in a team matching one (`User::TEAMS.any(...)`).
+//! `.none(...)`), users in a team matching one (`User::TEAMS.any(...)`),
+//! teams with a link matching one (`Team::MEMBERS.any_link(...)`).
 //!
 //! The subquery is tied to the outer row by the foreign key and by
 //! `tenant_id` (the composite key), so it never reaches another tenant's
@@ -81,6 +82,42 @@ impl<L: Model, R: Model, K: Model> ManyToMany<L, R, K> {
     /// Rows linked to no row matching `filter`.
     pub fn none(&self, filter: Filter<R>) -> Filter<L> {
         self.exists(true, filter)
+    }
+
+    /// Rows with at least one live link whose own columns match `filter`
+    /// (to a live related row): `Team::MEMBERS.any_link(UserTeamLink::ROLE
+    /// .eq(UserRole::Admin))`, the teams with an admin.
+    pub fn any_link(&self, filter: Filter<K>) -> Filter<L> {
+        self.link_exists(false, filter)
+    }
+
+    /// Rows with no live link whose own columns match `filter`.
+    pub fn none_link(&self, filter: Filter<K>) -> Filter<L> {
+        self.link_exists(true, filter)
+    }
+
+    fn link_exists(&self, negated: bool, filter: Filter<K>) -> Filter<L> {
+        let (outer, link) = names(L::DEF, K::DEF);
+        let target = ident(R::DEF.table).into_owned();
+        let source_key = L::DEF.single_key().unwrap_or("id");
+        let target_key = R::DEF.single_key().unwrap_or("id");
+        let mut conditions = vec![format!(
+            "{link}.{} = {outer}.{}",
+            ident(self.def.column),
+            ident(source_key)
+        )];
+        conditions.extend(tenant_join(&link, K::DEF, &outer, L::DEF));
+        conditions.extend(live(&link, K::DEF, self.with_deleted));
+        let mut target_conditions = tenant_join(&target, R::DEF, &outer, L::DEF);
+        target_conditions.extend(live(&target, R::DEF, self.with_deleted));
+        target_conditions.push("true".to_owned());
+        let tail = format!(
+            " AND {link}.{} IN (SELECT {target}.{} FROM {target} WHERE {})",
+            ident(self.target_column()),
+            ident(target_key),
+            target_conditions.join(" AND ")
+        );
+        Filter::exists(negated, head(K::DEF, &link, &conditions), filter, tail)
     }
 
     fn exists(&self, negated: bool, filter: Filter<R>) -> Filter<L> {
