@@ -20,6 +20,7 @@ pub enum Plan {
 
 #[derive(TenantModel, Debug, Clone, PartialEq)]
 #[tenant_model(table = "users", soft_delete(by = User))]
+#[tenant_model(many_to_many(teams = Team, through = Membership))]
 #[tenant_model(unique(email, name = "uq_tenant_email"), index(created_at desc))]
 pub struct User {
     #[tenant_model(primary_key)]
@@ -33,6 +34,45 @@ pub struct User {
     pub plan: Plan,
     #[tenant_model(default = "{}")]
     pub preferences: serde_json::Value,
+}
+
+/// One-to-many: `Organization::TEAMS`.
+#[derive(TenantModel, Debug, Clone, PartialEq)]
+#[tenant_model(table = "organizations", has_many(teams = Team))]
+pub struct Organization {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Many-to-one from the reference: `Team::ORGANIZATION`; many-to-many
+/// through the link model: `Team::MEMBERS`.
+#[derive(TenantModel, Debug, Clone, PartialEq)]
+#[tenant_model(table = "teams", many_to_many(members = User, through = Membership))]
+pub struct Team {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    #[tenant_model(references = Organization, on_delete = cascade)]
+    pub organization_id: Uuid,
+    pub name: String,
+}
+
+/// The link between users and teams, with a column of its own.
+#[derive(TenantModel, Debug, Clone, PartialEq)]
+#[tenant_model(table = "memberships", link(User, Team))]
+pub struct Membership {
+    #[tenant_model(primary_key, references = User, on_delete = cascade)]
+    pub user_id: Uuid,
+    #[tenant_model(primary_key, references = Team, on_delete = cascade)]
+    pub team_id: Uuid,
+    #[tenant_model(default = "member")]
+    pub role: Role,
+}
+
+#[derive(PgEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Member,
 }
 
 impl User {
@@ -51,7 +91,11 @@ impl User {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // The DDL: enums, tables, keys, indexes, RLS, policies, grants.
-    let schema = Schema::new().model::<User>();
+    let schema = Schema::new()
+        .model::<User>()
+        .model::<Organization>()
+        .model::<Team>()
+        .model::<Membership>();
     let test_db = TestDb::new(&schema).await?;
     println!("database {} (dropped at exit)", test_db.name());
 
@@ -130,6 +174,54 @@ async fn main() -> Result<(), Error> {
     let seen = db.tenant(globex).get::<User>(ann.id).await?;
     println!("globex looking up acme's user by id: {seen:?}");
     assert!(seen.is_none());
+
+    // Relationships, loaded in batches: one statement per relation for all
+    // the rows, never one per row, always in the tenant.
+    let mut tx = db.tenant(acme).begin().await?;
+    let rnd = tx
+        .insert(Organization {
+            id: Uuid::now_v7(),
+            name: "R&D".into(),
+        })
+        .await?;
+    let core = tx
+        .insert(Team {
+            id: Uuid::now_v7(),
+            organization_id: rnd.id,
+            name: "Core".into(),
+        })
+        .await?;
+    let cy = tx.insert(User::new("cy@acme.test", "dark")).await?;
+    let link = Membership {
+        user_id: cy.id,
+        team_id: core.id,
+        role: Role::Admin,
+    };
+    Team::MEMBERS.attach(&mut tx, core.id, cy.id, link).await?;
+    let orgs = Organization::query()
+        .with(Organization::TEAMS.with(Team::MEMBERS))
+        .all(&mut tx)
+        .await?;
+    for org in &orgs {
+        for team in &org.related {
+            for member in &team.related {
+                println!(
+                    "{} / {}: {} ({:?})",
+                    org.name, team.name, member.email, member.link.role
+                );
+            }
+        }
+    }
+    let parent = core.load(Team::ORGANIZATION, &mut tx).await?;
+    assert_eq!(parent.map(|o| o.id), Some(rnd.id));
+    let teams_of_cy = cy.load(User::TEAMS, &mut tx).await?;
+    assert_eq!(teams_of_cy[0].link.role, Role::Admin);
+    let with_core = Organization::query()
+        .filter(Organization::TEAMS.any(Team::NAME.eq("Core")))
+        .count(&mut tx)
+        .await?;
+    assert_eq!(with_core, 1);
+    tx.commit().await?;
 
     // Errors are typed.
     match db

@@ -20,6 +20,7 @@ pub enum UserRole {
 /// among live users only: a soft-deleted user's email can sign up again.
 #[derive(TenantModel, Debug, Clone, PartialEq)]
 #[tenant_model(table = "users", soft_delete(by = User))]
+#[tenant_model(many_to_many(teams = Team, through = UserTeamLink))]
 #[tenant_model(unique(email, name = "uq_tenant_email"), index(created_at desc))]
 #[tenant_model(index(created_at, where = "is_active", name = "idx_users_active"))]
 pub struct User {
@@ -50,9 +51,9 @@ pub struct User {
     pub preferences: serde_json::Value,
 }
 
-/// An organization within a tenant.
+/// An organization within a tenant, with its teams (`Organization::TEAMS`).
 #[derive(TenantModel, Debug, Clone, PartialEq)]
-#[tenant_model(table = "organizations")]
+#[tenant_model(table = "organizations", has_many(teams = Team))]
 pub struct Organization {
     /// Primary key.
     #[tenant_model(primary_key)]
@@ -62,9 +63,11 @@ pub struct Organization {
     pub name: String,
 }
 
-/// A team, belonging to an organization of the same tenant.
+/// A team, belonging to an organization of the same tenant
+/// (`Team::ORGANIZATION`), with its members through `UserTeamLink`
+/// (`Team::MEMBERS`, each with their role).
 #[derive(TenantModel, Debug, Clone, PartialEq)]
-#[tenant_model(table = "teams")]
+#[tenant_model(table = "teams", many_to_many(members = User, through = UserTeamLink))]
 pub struct Team {
     /// Primary key.
     #[tenant_model(primary_key)]

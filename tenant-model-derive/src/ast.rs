@@ -235,6 +235,53 @@ impl<'a> Model<'a> {
     pub(crate) fn soft_delete_by(&self) -> Option<&Path> {
         self.attrs.soft_delete.as_ref()?.value.as_ref()
     }
+
+    /// The many-to-one relations: one per `references` field named
+    /// `<x>_id` (relation `x`) or with `relation = "name"`.
+    pub(crate) fn belongs_to(&self) -> impl Iterator<Item = (&Field<'a>, &Path, Name)> {
+        self.fields.iter().filter_map(|field| {
+            let path = &field.attrs.references.as_ref()?.value;
+            let name = match &field.attrs.relation {
+                Some(relation) => relation.value.clone(),
+                None => Name {
+                    value: field.name().strip_suffix("_id")?.to_owned(),
+                    span: field.ident.span(),
+                },
+            };
+            Some((field, path, name))
+        })
+    }
+
+    /// The declared `has_many(...)` and `many_to_many(...)` relations with
+    /// a name and a model: `(name, target, via, through)`.
+    pub(crate) fn declared_relations(&self) -> impl Iterator<Item = DeclaredRelation<'_>> {
+        let has_many = self.attrs.has_many.iter();
+        let many = self.attrs.many_to_many.iter();
+        has_many.chain(many).filter_map(|r| {
+            let (name, target) = r.value.target.as_ref()?;
+            Some(DeclaredRelation {
+                name,
+                target,
+                via: r.value.via.as_ref().map(|v| &v.value),
+                through: r.value.through.as_ref().map(|t| &t.value),
+            })
+        })
+    }
+
+    /// The single primary-key field, if the key has one column.
+    pub(crate) fn single_key(&self) -> Option<&Field<'a>> {
+        let mut keys = self.primary_key();
+        let first = keys.next()?;
+        keys.next().is_none().then_some(first)
+    }
+}
+
+/// A `has_many(name = T, via = c)` or `many_to_many(name = T, through = K)`.
+pub(crate) struct DeclaredRelation<'m> {
+    pub(crate) name: &'m Name,
+    pub(crate) target: &'m Path,
+    pub(crate) via: Option<&'m Name>,
+    pub(crate) through: Option<&'m Path>,
 }
 
 impl Field<'_> {

@@ -34,7 +34,16 @@ pub(crate) enum Level {
 impl Level {
     pub(crate) fn keys(self) -> &'static [&'static str] {
         match self {
-            Level::Model => &["table", "global", "soft_delete", "unique", "index", "link"],
+            Level::Model => &[
+                "table",
+                "global",
+                "soft_delete",
+                "unique",
+                "index",
+                "link",
+                "has_many",
+                "many_to_many",
+            ],
             Level::Field => &[
                 "primary_key",
                 "column",
@@ -45,6 +54,7 @@ impl Level {
                 "unique",
                 "references",
                 "on_delete",
+                "relation",
             ],
             Level::Enum => &["type_name"],
             Level::Variant => &["rename"],
@@ -137,6 +147,22 @@ pub(crate) struct ModelAttrs {
     pub(crate) uniques: Vec<Keyed<UniqueAttr>>,
     pub(crate) indexes: Vec<Keyed<IndexAttr>>,
     pub(crate) link: Option<Keyed<Vec<Path>>>,
+    pub(crate) has_many: Vec<Keyed<RelationAttr>>,
+    pub(crate) many_to_many: Vec<Keyed<RelationAttr>>,
+}
+
+/// `has_many(teams = Team, via = organization_id)` or
+/// `many_to_many(teams = Team, through = UserTeamLink)`.
+#[derive(Default)]
+pub(crate) struct RelationAttr {
+    /// The relation's name and target model (`teams = Team`).
+    pub(crate) target: Option<(Name, Path)>,
+    /// `via = column`: the child's column that references this model.
+    pub(crate) via: Option<Keyed<Name>>,
+    /// `through = Link`: the link model of a many-to-many relation.
+    pub(crate) through: Option<Keyed<Path>>,
+    /// An item failed to parse (reported already).
+    pub(crate) invalid: bool,
 }
 
 /// `unique(a, b, name = "...", where = "...", include_deleted = true)`.
@@ -176,6 +202,7 @@ pub(crate) struct FieldAttrs {
     pub(crate) unique: Option<Keyed<()>>,
     pub(crate) references: Option<Keyed<Path>>,
     pub(crate) on_delete: Option<Keyed<OnDelete>>,
+    pub(crate) relation: Option<Keyed<Name>>,
 }
 
 /// `default = <literal>`, with the literal's span.
@@ -280,6 +307,22 @@ pub(crate) fn model_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ModelAttrs {
                 let models = list(cx, meta, key, expected, link_item)?;
                 set_once(cx, &mut out.link, key, models);
             }
+            "has_many" => {
+                let expected = "expected `has_many(name = Model)`, e.g. `has_many(teams = Team)`";
+                let value = list(cx, meta, key, expected, relation_item)?;
+                out.has_many.push(Keyed {
+                    key: key.span,
+                    value,
+                });
+            }
+            "many_to_many" => {
+                let expected = "expected `many_to_many(name = Model, through = LinkModel)`, e.g. `many_to_many(teams = Team, through = UserTeamLink)`";
+                let value = list(cx, meta, key, expected, relation_item)?;
+                out.many_to_many.push(Keyed {
+                    key: key.span,
+                    value,
+                });
+            }
             _ => return Err(unknown_key(key, Level::Model)),
         }
         Ok(())
@@ -327,6 +370,10 @@ pub(crate) fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
             "on_delete" => {
                 let action = on_delete(meta, key)?;
                 set_once(cx, &mut out.on_delete, key, action);
+            }
+            "relation" => {
+                let name = non_empty(string_value(meta, key, "\"owner\"")?, "relation name")?;
+                set_once(cx, &mut out.relation, key, name);
             }
             _ => return Err(unknown_key(key, Level::Field)),
         }
@@ -709,6 +756,64 @@ fn link_item(_: &Ctxt, input: ParseStream, out: &mut Vec<Path>) -> syn::Result<(
     out.push(parse_model_path(input, "link(ModelA, ModelB)")?);
     if !(input.is_empty() || input.peek(Token![,])) {
         return Err(input.error("expected `,` after the model"));
+    }
+    Ok(())
+}
+
+/// An item of `has_many(...)` / `many_to_many(...)`: `name = Model`, or
+/// the options `via = column` and `through = LinkModel`.
+fn relation_item(cx: &Ctxt, input: ParseStream, out: &mut RelationAttr) -> syn::Result<()> {
+    let result = relation_item_value(cx, input, out);
+    out.invalid |= result.is_err();
+    result
+}
+
+fn relation_item_value(cx: &Ctxt, input: ParseStream, out: &mut RelationAttr) -> syn::Result<()> {
+    let ident = list_ident(cx, input, "`name = Model`")?;
+    let key = Key {
+        name: ident.unraw().to_string(),
+        span: ident.span(),
+    };
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new(
+            key.span,
+            format!(
+                "expected `{} = Model`: a relation is named, e.g. `teams = Team`",
+                key.name
+            ),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    match key.name.as_str() {
+        "via" => {
+            let column = list_ident(cx, input, "a column name: `via = organization_id`")?;
+            let column = Name {
+                value: column.unraw().to_string(),
+                span: column.span(),
+            };
+            set_once(cx, &mut out.via, &key, column);
+        }
+        "through" => {
+            let path = parse_model_path(input, "through = UserTeamLink")?;
+            set_once(cx, &mut out.through, &key, path);
+        }
+        _ => {
+            let path = parse_model_path(input, "teams = Team")?;
+            if out.target.is_some() {
+                return Err(syn::Error::new(
+                    key.span,
+                    "one relation per `has_many(...)` / `many_to_many(...)`: repeat the attribute for another",
+                ));
+            }
+            let name = Name {
+                value: key.name.clone(),
+                span: key.span,
+            };
+            out.target = Some((name, path));
+        }
+    }
+    if !(input.is_empty() || input.peek(Token![,])) {
+        return Err(input.error("expected `,`"));
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub(crate) fn model(cx: &Ctxt, model: &Model) {
     const_names(cx, model);
     uniques_and_indexes(cx, model);
     link(cx, model);
+    relations(cx, model);
 }
 
 pub(crate) fn pg_enum(cx: &Ctxt, pg_enum: &PgEnum) {
@@ -335,5 +336,103 @@ fn link(cx: &Ctxt, model: &Model) {
                 ),
             );
         }
+    }
+}
+
+/// Relations: `relation` needs `references`; `has_many` takes `via`,
+/// `many_to_many` needs `through`; each names one model; their constants
+/// clash neither with each other nor with the column constants.
+fn relations(cx: &Ctxt, model: &Model) {
+    for field in &model.fields {
+        if let (Some(relation), None) = (&field.attrs.relation, &field.attrs.references) {
+            cx.error_at(
+                relation.key,
+                "`relation` names the relation of a `references = Model` field; add `references` to this field",
+            );
+        }
+    }
+    for (kind, list) in [
+        ("has_many", &model.attrs.has_many),
+        ("many_to_many", &model.attrs.many_to_many),
+    ] {
+        for relation in list {
+            let r = &relation.value;
+            if r.target.is_none() && !r.invalid {
+                cx.error_at(
+                    relation.key,
+                    format!("`{kind}` needs a name and a model: `{kind}(teams = Team)`"),
+                );
+            }
+            match (kind, &r.via, &r.through) {
+                ("has_many", _, Some(through)) => cx.error_at(
+                    through.key,
+                    "`through` belongs to `many_to_many(name = Model, through = LinkModel)`",
+                ),
+                ("many_to_many", Some(via), _) => cx.error_at(
+                    via.key,
+                    "`via` belongs to `has_many`; a many-to-many relation follows its link model's references",
+                ),
+                ("many_to_many", _, None) => cx.error_at(
+                    relation.key,
+                    "`many_to_many` needs its link model: `many_to_many(teams = Team, through = UserTeamLink)`",
+                ),
+                _ => {}
+            }
+            if r.target.is_some() && model.single_key().is_none() {
+                cx.error_at(
+                    relation.key,
+                    format!("`{kind}` needs a model with a single-column primary key (the related rows reference it)"),
+                );
+            }
+        }
+    }
+    // Every constant the derive generates, then the relations' ones.
+    let mut taken: HashMap<String, String> = model
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                f.const_name(),
+                format!("the constant of field `{}`", f.ident),
+            )
+        })
+        .chain(model.added_system_columns().map(|c| {
+            (
+                c.const_name(),
+                format!("the constant of the `{}` column", c.name()),
+            )
+        }))
+        .chain(
+            MODEL_ITEMS
+                .iter()
+                .map(|(item, what)| ((*item).to_owned(), format!("`Model::{item}` ({what})"))),
+        )
+        .collect();
+    let belongs = model
+        .belongs_to()
+        .map(|(_, _, name)| (name, "`relation = \"...\"` on the field"));
+    let declared = model
+        .declared_relations()
+        .map(|r| (r.name.clone(), "another name in the relation"));
+    for (name, fix) in belongs.chain(declared) {
+        let const_name = crate::case::screaming_snake_case(&name.value);
+        if syn::parse_str::<syn::Ident>(&const_name).is_err() {
+            cx.error_at(
+                name.span,
+                format!("the relation name `{}` is not an identifier", name.value),
+            );
+            continue;
+        }
+        if let Some(what) = taken.get(&const_name) {
+            cx.error_at(
+                name.span,
+                format!(
+                    "the relation `{}` would give the constant `{}::{const_name}`, which clashes with {what}; choose {fix}",
+                    name.value, model.ident
+                ),
+            );
+            continue;
+        }
+        taken.insert(const_name, format!("the relation `{}`", name.value));
     }
 }

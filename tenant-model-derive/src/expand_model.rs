@@ -29,10 +29,12 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let model_impl = model_impl(model);
     let columns = column_consts(model);
     let assertions = assertions(model);
+    let relations = crate::expand_relation::expand(model);
     wrap_in_const(quote! {
         #model_impl
         #columns
         #assertions
+        #relations
     })
 }
 
@@ -40,6 +42,8 @@ fn model_impl(model: &Model) -> TokenStream {
     let p = private();
     let ident = model.ident;
     let def = model_def(model);
+    let relations = crate::expand_relation::relation_defs(model);
+    let table_refs = crate::expand_relation::table_refs(model);
 
     // Only the `<T as ColumnField>` path carries the type's span (so an
     // unsupported type is reported there); the locals and `self` around it
@@ -47,11 +51,12 @@ fn model_impl(model: &Model) -> TokenStream {
     let row = format_ident!("__row");
     let rows = format_ident!("__rows");
     let this = quote!(self);
+    let offset = format_ident!("__offset");
     let decode = model.fields.iter().enumerate().map(|(index, field)| {
         let name = field.ident;
         let index = Literal::usize_unsuffixed(index);
         let field = column_field(field.ty);
-        quote!(#name: #field::decode(#row, #index)?)
+        quote!(#name: #field::decode(#row, #offset + #index)?)
     });
     let param = |field: &Field| {
         let name = field.ident;
@@ -75,6 +80,7 @@ fn model_impl(model: &Model) -> TokenStream {
         #[automatically_derived]
         impl #p::Model for #ident {
             const DEF: &'static #p::ModelDef = &#def;
+            #table_refs
 
             type Key = #key;
 
@@ -84,9 +90,20 @@ fn model_impl(model: &Model) -> TokenStream {
             }
 
             fn from_row(#row: &#p::Row) -> ::core::result::Result<Self, #p::Error> {
+                <Self as #p::Model>::from_row_at(#row, 0)
+            }
+
+            fn from_row_at(
+                #row: &#p::Row,
+                #offset: ::core::primitive::usize,
+            ) -> ::core::result::Result<Self, #p::Error> {
                 ::core::result::Result::Ok(Self {
                     #(#decode,)*
                 })
+            }
+
+            fn relations() -> &'static [#p::RelationDef] {
+                #relations
             }
 
             fn insert_values(&self) -> ::std::vec::Vec<#p::Param<'_>> {
@@ -405,7 +422,10 @@ fn assertions(model: &Model) -> TokenStream {
         }
         if let Some(references) = &field.attrs.references {
             let path = &references.value;
-            checks.push(reference_checks(model, quote!(#ty), path));
+            // A relation's handle checks the key type itself (it converts
+            // the field to the key), so the check is not made twice.
+            let relation = model.belongs_to().any(|(f, _, _)| f.ident == field.ident);
+            checks.push(reference_checks(model, quote!(#ty), path, !relation));
         }
         if field.attrs.on_delete.as_ref().map(|o| o.value) == Some(OnDelete::SetNull) {
             checks.push(quote_spanned! {span=> #p::assert_nullable::<#ty>(); });
@@ -436,7 +456,7 @@ fn assertions(model: &Model) -> TokenStream {
     });
     if let Some(by) = model.soft_delete_by() {
         let deleted_by = system_type(SystemColumn::DeletedById);
-        checks.push(reference_checks(model, deleted_by, by));
+        checks.push(reference_checks(model, deleted_by, by, true));
     }
     let scopes = global_reference_checks(model);
     let checks = (!checks.is_empty()).then(|| {
@@ -456,7 +476,7 @@ fn assertions(model: &Model) -> TokenStream {
 
 /// The model a `references` / `by` path names, as a type usable outside
 /// the impl (`Self` becomes the struct's name).
-fn target_type(model: &Model, path: &syn::Path) -> TokenStream {
+pub(crate) fn target_type(model: &Model, path: &syn::Path) -> TokenStream {
     if path.is_ident("Self") {
         let ident = model.ident;
         respan(quote!(#ident), path.span())
@@ -468,15 +488,21 @@ fn target_type(model: &Model, path: &syn::Path) -> TokenStream {
 /// `references = M` (or `by = M`) on a column of type `column_ty`: `M` has
 /// a single-column key of the column's type. rustc reports a failure at
 /// `M`'s key, that is at `M` in the attribute.
-fn reference_checks(model: &Model, column_ty: TokenStream, path: &syn::Path) -> TokenStream {
+fn reference_checks(
+    model: &Model,
+    column_ty: TokenStream,
+    path: &syn::Path,
+    key_type: bool,
+) -> TokenStream {
     let p = private();
     let target = target_type(model, path);
     // The key as a projection: a path that is not a model then fails only
     // `T: Model`, as `model_fn` does, and rustc reports that once.
     let key = quote_spanned!(path.span()=> <#target as #p::Model>::Key);
+    let key_type = key_type.then(|| quote!(#p::assert_key_type::<#column_ty, #key, #target>();));
     quote! {
         #p::assert_single_key::<#key, #target>();
-        #p::assert_key_type::<#column_ty, #key, #target>();
+        #key_type
     }
 }
 

@@ -8,7 +8,9 @@ use quote::{format_ident, quote};
 use syn::{Data, DeriveInput, Fields};
 
 use crate::ast::SystemColumn;
+use crate::attr;
 use crate::case;
+use crate::ctxt::Ctxt;
 use crate::dummy::{private, wrap_in_const};
 use crate::expand_model::system_type;
 
@@ -62,6 +64,7 @@ pub(crate) fn model(input: TokenStream, error: syn::Error) -> TokenStream {
             #vis const #const_ident: #p::Column<#ident, #ty> = #p::Column::new(#column);
         });
     }
+    consts.extend(relation_stubs(&input, &mut names));
     let consts = match &input.data {
         Data::Struct(_) => quote! {
             #[automatically_derived]
@@ -93,6 +96,7 @@ pub(crate) fn model(input: TokenStream, error: syn::Error) -> TokenStream {
                 soft_delete: ::core::option::Option::None,
                 link: ::core::option::Option::None,
             };
+            const __REFERENCES: &'static [#p::Reference] = &[#p::Reference::FALLBACK];
             type Key = #p::FallbackKey;
             fn sql() -> &'static #p::ModelSql {
                 #unreachable
@@ -116,6 +120,92 @@ pub(crate) fn model(input: TokenStream, error: syn::Error) -> TokenStream {
         #errors
         #stub
     }
+}
+
+/// The relation constants the attributes ask for, read leniently (their
+/// errors are reported already), so that `Team::ORGANIZATION` in the
+/// user's code adds no error of its own. Never used at run time.
+fn relation_stubs(input: &DeriveInput, names: &mut Vec<String>) -> Vec<TokenStream> {
+    let p = private();
+    let ident = &input.ident;
+    let vis = &input.vis;
+    let cx = Ctxt::new();
+    let mut out = Vec::new();
+    let def = |name: &str| {
+        quote! {
+            #p::RelationDef {
+                name: #name,
+                kind: #p::RelationKind::BelongsTo,
+                target: <#ident as #p::Model>::def,
+                target_relations: <#ident as #p::Model>::relations,
+                column: "",
+            }
+        }
+    };
+    let mut add = |name: &str, ty: TokenStream, value: TokenStream, vis: &syn::Visibility| {
+        let const_name = case::screaming_snake_case(name);
+        if names.contains(&const_name) || syn::parse_str::<syn::Ident>(&const_name).is_err() {
+            return;
+        }
+        let const_ident = format_ident!("{}", const_name);
+        out.push(quote! {
+            #[doc = " A relation (the derive failed; see the errors above)."]
+            #vis const #const_ident: #ty = #value;
+        });
+        names.push(const_name);
+    };
+    if let Data::Struct(data) = &input.data {
+        for field in &data.fields {
+            let Some(field_ident) = &field.ident else {
+                continue;
+            };
+            let attrs = attr::field_attrs(&cx, &field.attrs);
+            let Some(target) = attrs.references.map(|r| r.value) else {
+                continue;
+            };
+            let field_name = syn::ext::IdentExt::unraw(field_ident).to_string();
+            let name = match attrs.relation {
+                Some(relation) => relation.value.value,
+                None => match field_name.strip_suffix("_id") {
+                    Some(name) => name.to_owned(),
+                    None => continue,
+                },
+            };
+            let def = def(&name);
+            let value = quote!(#p::BelongsTo::new(#def, |_| ::core::option::Option::None));
+            add(
+                &name,
+                quote!(#p::BelongsTo<#ident, #target>),
+                value,
+                &field.vis,
+            );
+        }
+    }
+    let attrs = attr::model_attrs(&cx, &input.attrs);
+    for relation in attrs.has_many.iter().chain(&attrs.many_to_many) {
+        let Some((name, target)) = &relation.value.target else {
+            continue;
+        };
+        let def = def(&name.value);
+        let key = quote!(|_| #p::FallbackKey);
+        let (ty, value) = match &relation.value.through {
+            None => (
+                quote!(#p::HasMany<#ident, #target>),
+                quote!(#p::HasMany::new(#def, #key)),
+            ),
+            Some(through) => {
+                let through = &through.value;
+                (
+                    quote!(#p::ManyToMany<#ident, #target, #through>),
+                    quote!(#p::ManyToMany::new(#def, #key)),
+                )
+            }
+        };
+        add(&name.value, ty, value, vis);
+    }
+    // The attributes' errors are the derive's, reported already.
+    let _ = cx.check();
+    out
 }
 
 /// For `#[derive(PgEnum)]`.

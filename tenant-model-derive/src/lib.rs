@@ -46,6 +46,7 @@ mod dummy;
 mod embed;
 mod expand_enum;
 mod expand_model;
+mod expand_relation;
 mod fallback;
 
 /// Maps a struct with named fields to a tenant-scoped (or global) PostgreSQL
@@ -81,7 +82,15 @@ mod fallback;
 ///   per column the library adds and the struct does not declare
 ///   (`TENANT_ID`, `CREATED_AT`, `UPDATED_AT`, and with `soft_delete`
 ///   `IS_DELETED`, `DELETED_AT`, `DELETED_BY_ID`);
-/// - compile-time checks of the field types.
+/// - one relation constant per relation: `Team::ORGANIZATION:
+///   BelongsTo<Team, Organization>` for a `references` field named
+///   `organization_id` (or with `relation = "..."`), `Organization::TEAMS:
+///   HasMany<Organization, Team>` for `has_many(teams = Team)`,
+///   `User::TEAMS: ManyToMany<User, Team, UserTeamLink>` for
+///   `many_to_many(teams = Team, through = UserTeamLink)`, and the list of
+///   them (`Model::relations()`);
+/// - compile-time checks of the field types and of the foreign keys the
+///   relations follow.
 ///
 /// It adds nothing else: no other items, no changes to the struct.
 ///
@@ -140,6 +149,20 @@ mod fallback;
 ///   `where = "predicate"`, `using = "gin"`, `tenant_prefix = false`.
 /// - `link(ModelA, ModelB)`: marks a junction table of a many-to-many
 ///   relationship between two models.
+/// - `has_many(name = Model)` *repeatable*: a one-to-many relation to the
+///   rows of `Model` that reference this one, as the constant `Self::NAME`
+///   (`has_many(teams = Team)` gives `Organization::TEAMS`). `Model` must
+///   have a field with `references = <this model>` (checked at compile
+///   time, the error at `Model`); when it has several, name the one to
+///   follow with `via = column`. This model needs a single-column key.
+/// - `many_to_many(name = Model, through = Link)` *repeatable*: a
+///   many-to-many relation through the link model `Link`, which must
+///   reference both models once each (checked at compile time); loads the
+///   related rows with their link rows. Not for a model with itself.
+///
+/// Soft delete follows `has_many` relations and the link rows of
+/// `many_to_many` ones whose foreign key has `on_delete = cascade`: see
+/// `Executor::soft_delete`.
 ///
 /// Columns in `unique` and `index` are column names: a field's column or one
 /// of the managed columns of this table (`index(created_at desc)`).
@@ -178,6 +201,12 @@ mod fallback;
 /// - `on_delete = cascade | restrict | set_null | set_default | no_action`:
 ///   with `references`; `set_null` needs an `Option<_>` field, `set_default`
 ///   a default. Default: `no_action`.
+/// - `relation = "name"`: with `references`, names the many-to-one
+///   relation the field makes (`Self::NAME`). Default: the field's name
+///   without `_id` (`organization_id` gives `ORGANIZATION`); a field whose
+///   name does not end in `_id` makes a relation only when named. A name
+///   whose constant clashes with another constant of the model is an
+///   error.
 ///
 /// ```ignore
 /// #[derive(TenantModel)]

@@ -102,10 +102,11 @@ fn basic_model() {
         assert!(out.contains(&format!("pubconst{name}:")), "{name}");
     }
     // Row decoding in declaration order, parameters for every written field.
-    assert!(out.contains("id:<Uuidas::tenant_model::__private::ColumnField>::decode(__row,0)?"));
-    assert!(
-        out.contains("is_active:<boolas::tenant_model::__private::ColumnField>::decode(__row,2)?")
-    );
+    assert!(out
+        .contains("id:<Uuidas::tenant_model::__private::ColumnField>::decode(__row,__offset+0)?"));
+    assert!(out.contains(
+        "is_active:<boolas::tenant_model::__private::ColumnField>::decode(__row,__offset+2)?"
+    ));
     assert!(out.contains(
         "<Stringas::tenant_model::__private::ColumnField>::array(__rows,|__row|&__row.email)"
     ));
@@ -170,7 +171,7 @@ fn declared_system_columns_are_mapped_not_added() {
     assert!(out.contains("constTENANT_ID:::tenant_model::__private::Column<Note,TenantId>"));
     // System fields are decoded but not written.
     assert!(out.contains(
-        "tenant_id:<TenantIdas::tenant_model::__private::ColumnField>::decode(__row,1)?"
+        "tenant_id:<TenantIdas::tenant_model::__private::ColumnField>::decode(__row,__offset+1)?"
     ));
     assert!(!out.contains("param(&self.tenant_id)"));
     assert!(out.contains("param(&self.id)"));
@@ -199,7 +200,10 @@ fn composite_keys_references_and_links() {
     assert!(out.contains(
         "assert_single_key::<<crate::Teamas::tenant_model::__private::Model>::Key,crate::Team>();"
     ));
-    assert!(out.contains("assert_key_type::<Uuid,<crate::Teamas::tenant_model::__private::Model>::Key,crate::Team>();"));
+    // A field that makes a relation (`team_id`: `TEAM`) is checked by its
+    // handle, which converts it to the key; others by an assertion.
+    assert!(out.contains("<<crate::Teamas::tenant_model::__private::Model>::Keyas::tenant_model::__private::KeyReference<Uuid,crate::Team>>::from_field(&__m.team_id)"));
+    assert!(!out.contains("assert_key_type::<Uuid,<crate::Teamas::tenant_model::__private::Model>::Key,crate::Team>();"));
     assert!(out.contains(
         "assert_key_type::<Option<Uuid>,<Useras::tenant_model::__private::Model>::Key,User>();"
     ));
@@ -228,7 +232,7 @@ fn references_from_global_models_and_soft_delete_by_are_checked() {
     // it is spelt with the struct's name.
     assert!(!out.contains("<Selfas::tenant_model::__private::Model>::Key"));
     assert!(out.contains(
-        "assert_key_type::<Option<Uuid>,<Planas::tenant_model::__private::Model>::Key,Plan>();"
+        "<<Planas::tenant_model::__private::Model>::Keyas::tenant_model::__private::KeyReference<Option<Uuid>,Plan>>::from_field(&__m.parent_id)"
     ));
     // `deleted_by_id` is an `Option<Uuid>` pointing at `by`'s key.
     assert!(out.contains("assert_key_type::<::core::option::Option<::tenant_model::__private::Uuid>,<Adminas::tenant_model::__private::Model>::Key,Admin>();"));
@@ -974,4 +978,101 @@ fn malformed_lists_give_one_error_each() {
         });
         assert_one_error(errors, needle);
     }
+}
+
+#[test]
+fn relation_grammar() {
+    let cases = [
+        (
+            quote!(has_many(Team)),
+            "expected `Team = Model`: a relation is named",
+        ),
+        (quote!(has_many), "expected `has_many(name = Model)`"),
+        (
+            quote!(has_many(teams = "Team")),
+            "expected a model type, not a string",
+        ),
+        (
+            quote!(has_many(via = org_id)),
+            "`has_many` needs a name and a model",
+        ),
+        (
+            quote!(has_many(teams = Team, through = Link)),
+            "`through` belongs to `many_to_many",
+        ),
+        (
+            quote!(many_to_many(teams = Team)),
+            "`many_to_many` needs its link model",
+        ),
+        (
+            quote!(many_to_many(teams = Team, through = L, via = x)),
+            "`via` belongs to `has_many`",
+        ),
+        (
+            quote!(has_many(teams = Team, members = User)),
+            "one relation per `has_many(...)`",
+        ),
+        (quote!(has_many(def = Team)), "clashes with `Model::DEF`"),
+        (
+            quote!(has_many(id = Team)),
+            "clashes with the constant of field `id`",
+        ),
+        (
+            quote!(has_many(created_at = Team)),
+            "clashes with the constant of the `created_at` column",
+        ),
+        (
+            quote!(
+                has_many(teams = Team),
+                many_to_many(teams = Team, through = L)
+            ),
+            "clashes with the relation `teams`",
+        ),
+    ];
+    for (attr, needle) in cases {
+        let errors = model_errors(quote! {
+            #[tenant_model(#attr)]
+            struct User { #[tenant_model(primary_key)] id: Uuid }
+        });
+        assert_one_error(errors, needle);
+    }
+    let errors = model_errors(quote! {
+        #[tenant_model(has_many(teams = Team))]
+        struct Membership {
+            #[tenant_model(primary_key)] a: Uuid,
+            #[tenant_model(primary_key)] b: Uuid,
+        }
+    });
+    assert_one_error(errors, "needs a model with a single-column primary key");
+}
+
+#[test]
+fn relations_generate_handles_named_after_fields_or_chosen() {
+    let out = model(quote! {
+        #[tenant_model(has_many(owned_teams = Team, via = owner_id))]
+        struct User {
+            #[tenant_model(primary_key)]
+            id: Uuid,
+            #[tenant_model(references = Team)]
+            team_id: Uuid,
+            #[tenant_model(references = User, relation = "manager")]
+            boss: Option<Uuid>,
+            #[tenant_model(references = User)]
+            mentor: Option<Uuid>,
+        }
+    });
+    assert!(
+        out.contains("constTEAM:::tenant_model::__private::BelongsTo<User,Team>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("constMANAGER:::tenant_model::__private::BelongsTo<User,User>"),
+        "{out}"
+    );
+    assert!(!out.contains("BelongsTo<User,User>=<::tenant_model::__private::BelongsTo<User,User>>::new(::tenant_model::__private::RelationDef{name:\"mentor\""), "no `_id`, no name: no relation: {out}");
+    assert!(
+        out.contains("constOWNED_TEAMS:::tenant_model::__private::HasMany<User,Team>"),
+        "{out}"
+    );
+    assert!(out.contains("find_reference(<Teamas::tenant_model::__private::Model>::__REFERENCES,\"users\",::core::option::Option::Some(\"owner_id\"))"), "{out}");
 }

@@ -23,6 +23,10 @@ pub use crate::model::{
     BoxedParam, ColumnDef, DefaultValue, ForeignKeyDef, IndexColumn, IndexDef, LinkDef, Model,
     ModelDef, OnDelete, Param, Scope, SoftDeleteDef, SystemColumn, UniqueDef,
 };
+pub use crate::relation::{
+    find_link_source, find_link_target, find_reference, AnyKey, BelongsTo, HasMany, ManyToMany,
+    Reference, RelationDef, RelationKind,
+};
 pub use crate::sql::model_sql::ModelSql;
 
 /// Marker types naming the system columns in type-check errors.

@@ -56,6 +56,83 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Relationships
+//!
+//! Many-to-one relations come from references (`Team::ORGANIZATION` from
+//! `organization_id`), one-to-many ones are declared on the parent
+//! (`has_many(teams = Team)`), many-to-many ones through a link model with
+//! columns of its own (`many_to_many(members = User, through =
+//! Membership)`). They load in batches, one statement per relation
+//! whatever the number of rows, always inside the tenant, with
+//! soft-deleted rows hidden:
+//!
+//! ```no_run
+//! # use tenant_model::prelude::*;
+//! # #[derive(PgEnum, Debug, Clone, Copy, PartialEq)] pub enum Role { Admin, Member }
+//! #[derive(TenantModel, Debug, Clone, PartialEq)]
+//! #[tenant_model(has_many(teams = Team))]
+//! pub struct Organization {
+//!     #[tenant_model(primary_key)]
+//!     pub id: Uuid,
+//!     pub name: String,
+//! }
+//!
+//! #[derive(TenantModel, Debug, Clone, PartialEq)]
+//! #[tenant_model(many_to_many(members = User, through = Membership))]
+//! pub struct Team {
+//!     #[tenant_model(primary_key)]
+//!     pub id: Uuid,
+//!     #[tenant_model(references = Organization, on_delete = cascade)]
+//!     pub organization_id: Uuid, // Team::ORGANIZATION
+//!     pub name: String,
+//! }
+//!
+//! #[derive(TenantModel, Debug, Clone, PartialEq)]
+//! #[tenant_model(soft_delete, many_to_many(teams = Team, through = Membership))]
+//! pub struct User {
+//!     #[tenant_model(primary_key)]
+//!     pub id: Uuid,
+//!     pub email: String,
+//! }
+//!
+//! #[derive(TenantModel, Debug, Clone, PartialEq)]
+//! #[tenant_model(link(User, Team))]
+//! pub struct Membership {
+//!     #[tenant_model(primary_key, references = User, on_delete = cascade)]
+//!     pub user_id: Uuid,
+//!     #[tenant_model(primary_key, references = Team, on_delete = cascade)]
+//!     pub team_id: Uuid,
+//!     pub role: Role,
+//! }
+//!
+//! # async fn demo(mut tx: Tx, ann: Record<User>, red: Record<Team>) -> Result<(), Error> {
+//! // One row: its organization (None if the reference is NULL or deleted).
+//! let org: Option<Record<Organization>> = red.load(Team::ORGANIZATION, &mut tx).await?;
+//! // A batch, nested: three statements for any number of organizations.
+//! let orgs = Organization::query()
+//!     .with(Organization::TEAMS.with(Team::MEMBERS))
+//!     .all(&mut tx)
+//!     .await?;
+//! for team in &orgs[0].related {
+//!     for member in &team.related {
+//!         println!("{}: {} is {:?}", team.name, member.email, member.link.role);
+//!     }
+//! }
+//! // Links, and filters across relations.
+//! let link = Membership { user_id: ann.id, team_id: red.id, role: Role::Admin };
+//! User::TEAMS.attach(&mut tx, ann.id, red.id, link).await?;
+//! let busy = Organization::query()
+//!     .filter(Organization::TEAMS.any(Team::NAME.eq("red")))
+//!     .all(&mut tx)
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Soft-deleting a row also soft-deletes, in the same transaction, the rows
+//! of its declared relations whose foreign key has `on_delete = cascade`
+//! and whose model has `soft_delete`; restoring it brings back exactly
+//! those. See [`Executor::soft_delete`] and [`Loaded`].
+//!
 //! # The security model
 //!
 //! Row-level security does not hold against a superuser, a role with
@@ -102,6 +179,7 @@ mod exec;
 pub mod migrate;
 mod model;
 mod query;
+mod relation;
 pub mod schema;
 mod sql;
 #[cfg(feature = "testing")]
@@ -137,6 +215,10 @@ pub use query::changes::Changes;
 pub use query::filter::{Filter, JsonText};
 pub use query::operand::{JsonOperand, Operand, TextOperand};
 pub use query::{Order, Query};
+pub use relation::{
+    load_related, AsRecord, BelongsTo, HasMany, Linked, Load, Loaded, ManyToMany, Nested, Relation,
+    RelationDef, RelationKey, RelationKind, WithQuery,
+};
 pub use schema::Schema;
 pub use sql::model_sql::{ModelSql, Statements};
 pub use tenant_model_derive::{embed_migrations, PgEnum, TenantModel};

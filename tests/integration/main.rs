@@ -22,6 +22,8 @@ mod observability;
 mod property;
 mod query;
 mod readme;
+mod relations;
+mod relations_soft_delete;
 mod schema;
 mod session_state;
 mod support;

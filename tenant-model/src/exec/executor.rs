@@ -8,6 +8,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::exec::atomic::Atomic;
 use crate::exec::scope::TenantScope;
 use crate::exec::statement::Sql;
 use crate::exec::tx::{Finish, Tx};
@@ -15,8 +16,9 @@ use crate::model::column::AnyColumn;
 use crate::model::key::Key;
 use crate::model::record::Record;
 use crate::model::tenant_id::TenantId;
-use crate::model::{Model, Param, Scope};
+use crate::model::{Model, ModelDef, Param, Scope};
 use crate::query::changes::Changes;
+use crate::relation::cascade;
 use crate::sql::model_sql::Statements;
 use crate::sql::sql_text::ident_list;
 use crate::sql::upsert_sql::upsert_sql;
@@ -70,6 +72,11 @@ pub trait Executor: sealed::Sealed + Send {
         models: &'a [M],
         tenant: Option<TenantId>,
     ) -> impl Future<Output = Result<u64, Error>> + Send + 'a;
+
+    /// A transaction for work of several statements: this one for a
+    /// [`Tx`], a new one (committed by [`Atomic::finish`]) for a scope.
+    #[doc(hidden)]
+    fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send;
 
     /// Inserts one row and returns it as stored: `tenant_id` from the
     /// context, timestamps and defaults from the database.
@@ -284,8 +291,16 @@ pub trait Executor: sealed::Sealed + Send {
         }
     }
 
-    /// Soft-deletes a live row: `is_deleted`, `deleted_at = now()` and
-    /// `deleted_by_id`. Returns the row as stored.
+    /// Soft-deletes a live row: `is_deleted`, `deleted_at =
+    /// clock_timestamp()` and `deleted_by_id`. Returns the row as stored.
+    ///
+    /// Follows through the relations the model declares: rows of a
+    /// `has_many` child (or a `many_to_many` link model) whose foreign key
+    /// has `on_delete = cascade` and whose model has `soft_delete` are
+    /// soft-deleted too, recursively, in the same transaction (on a
+    /// [`TenantScope`], one transaction of its own), stamped with this
+    /// row's `deleted_at` and `deleted_by_id`. Children without
+    /// `soft_delete` stay: the row they reference still exists.
     fn soft_delete<M: Model>(
         &mut self,
         key: M::Key,
@@ -294,6 +309,10 @@ pub trait Executor: sealed::Sealed + Send {
         async move {
             let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             soft_delete_model::<M>()?;
+            let steps = cascade::steps(M::DEF, M::relations());
+            if let (Some(tenant), false) = (tenant, steps.is_empty()) {
+                return cascade::soft_delete(self, &steps, tenant, key, by).await;
+            }
             let mut params = with_tenant(&tenant, key.params());
             params.push(&by);
             let rows = traced_rows::<M, Self>(
@@ -307,7 +326,10 @@ pub trait Executor: sealed::Sealed + Send {
         }
     }
 
-    /// Restores a soft-deleted row.
+    /// Restores a soft-deleted row, and exactly the rows its soft delete
+    /// took with it (those stamped with its `deleted_at` and
+    /// `deleted_by_id`; not those deleted earlier on their own), in one
+    /// transaction.
     fn restore<M: Model>(
         &mut self,
         key: M::Key,
@@ -315,6 +337,10 @@ pub trait Executor: sealed::Sealed + Send {
         async move {
             let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             soft_delete_model::<M>()?;
+            let steps = cascade::steps(M::DEF, M::relations());
+            if let (Some(tenant), false) = (tenant, steps.is_empty()) {
+                return cascade::restore(self, &steps, tenant, key).await;
+            }
             let params = with_tenant(&tenant, key.params());
             let rows =
                 traced_rows::<M, Self>(self, "restore", Sql::fixed(&statements.restore), &params)
@@ -500,9 +526,18 @@ pub(crate) async fn traced_count<'a, M: Model, E: Executor + ?Sized>(
 /// The span of one operation: table, operation, tenant; rows recorded
 /// after. Parameter values are never recorded.
 pub(crate) fn span<M: Model>(operation: &'static str, tenant: Option<TenantId>) -> tracing::Span {
+    span_of(M::DEF, operation, tenant)
+}
+
+/// [`span`] for a table known by its description only.
+pub(crate) fn span_of(
+    def: &ModelDef,
+    operation: &'static str,
+    tenant: Option<TenantId>,
+) -> tracing::Span {
     tracing::debug_span!(
         "tenant_model.statement",
-        table = M::DEF.table,
+        table = def.table,
         operation,
         tenant = tenant.map(tracing::field::display),
         rows = tracing::field::Empty,
@@ -512,6 +547,11 @@ pub(crate) fn span<M: Model>(operation: &'static str, tenant: Option<TenantId>) 
 impl Executor for Tx {
     fn tenant_id(&self) -> Option<TenantId> {
         Tx::tenant_id(self)
+    }
+
+    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+    fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send {
+        async move { Ok(Atomic::Borrowed(self)) }
     }
 
     fn __rows<'a>(
@@ -542,6 +582,11 @@ impl Executor for Tx {
 impl Executor for TenantScope {
     fn tenant_id(&self) -> Option<TenantId> {
         Some(TenantScope::tenant_id(self))
+    }
+
+    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+    fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send {
+        async move { Ok(Atomic::Owned(Box::new(self.begin().await?))) }
     }
 
     #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future

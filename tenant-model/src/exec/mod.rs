@@ -3,6 +3,7 @@
 //! [`Executor`](executor::Executor), the statement cache policy and the
 //! session cleanup after raw SQL.
 
+pub(crate) mod atomic;
 pub(crate) mod checked_pool;
 pub(crate) mod context;
 pub(crate) mod db;

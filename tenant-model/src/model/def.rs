@@ -37,6 +37,22 @@ pub trait Model: Sized + Send + Sync + 'static {
     /// key order for a composite key (`(Uuid, Uuid)`).
     type Key: crate::model::key::Key + 'static;
 
+    /// The table name, as a constant of its own (read by other models'
+    /// compile-time relation checks without a const cycle).
+    #[doc(hidden)]
+    const __TABLE: &'static str = "";
+
+    /// The `references = ...` fields, as constants (see [`Model::__TABLE`]).
+    #[doc(hidden)]
+    const __REFERENCES: &'static [crate::relation::Reference] = &[];
+
+    /// The model's relations: one per `references` field named `<x>_id`
+    /// (or with `relation = "..."`), then the declared `has_many(...)` and
+    /// `many_to_many(...)`.
+    fn relations() -> &'static [crate::relation::RelationDef] {
+        &[]
+    }
+
     /// Returns [`Self::DEF`]; usable as a function pointer where a model
     /// refers to another one (or to itself) without a const cycle.
     fn def() -> &'static ModelDef {
@@ -55,6 +71,18 @@ pub trait Model: Sized + Send + Sync + 'static {
     /// struct's fields in declaration order (the layout of
     /// [`ModelSql::select_list`]).
     fn from_row(row: &Row) -> Result<Self, Error>;
+
+    /// Like [`Model::from_row`], for a row whose columns from `offset` on
+    /// are the struct's fields (a join returning two models' columns).
+    fn from_row_at(row: &Row, offset: usize) -> Result<Self, Error> {
+        match offset {
+            0 => Self::from_row(row),
+            _ => Err(Error::InvalidQuery(format!(
+                "{} cannot be decoded from the middle of a row",
+                Self::DEF.rust_name
+            ))),
+        }
+    }
 
     /// The values of the writable fields (every field that is not a system
     /// column), in declaration order.

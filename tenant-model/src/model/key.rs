@@ -70,7 +70,11 @@ pub trait SingleColumnKey<M> {}
     message = "a field referencing `{M}` must have the type of its key, `{Self}` (or `Option<{Self}>`), not `{F}`",
     label = "not the type of `{M}`'s key"
 )]
-pub trait KeyReference<F, M> {}
+pub trait KeyReference<F, M>: Sized {
+    /// The key a field of type `F` holds (`None` when it is NULL), for
+    /// loading the relation the field makes.
+    fn from_field(field: &F) -> Option<Self>;
+}
 
 impl<M> SingleColumnKey<M> for Uuid {}
 impl<M> SingleColumnKey<M> for crate::TenantId {}
@@ -79,22 +83,43 @@ impl<M> SingleColumnKey<M> for i16 {}
 impl<M> SingleColumnKey<M> for i32 {}
 impl<M> SingleColumnKey<M> for i64 {}
 
-impl<M> KeyReference<Uuid, M> for Uuid {}
-impl<M> KeyReference<Option<Uuid>, M> for Uuid {}
-impl<M> KeyReference<crate::TenantId, M> for Uuid {}
-impl<M> KeyReference<Option<crate::TenantId>, M> for Uuid {}
-impl<M> KeyReference<crate::TenantId, M> for crate::TenantId {}
-impl<M> KeyReference<Option<crate::TenantId>, M> for crate::TenantId {}
-impl<M> KeyReference<Uuid, M> for crate::TenantId {}
-impl<M> KeyReference<Option<Uuid>, M> for crate::TenantId {}
-impl<M> KeyReference<String, M> for String {}
-impl<M> KeyReference<Option<String>, M> for String {}
-impl<M> KeyReference<i16, M> for i16 {}
-impl<M> KeyReference<Option<i16>, M> for i16 {}
-impl<M> KeyReference<i32, M> for i32 {}
-impl<M> KeyReference<Option<i32>, M> for i32 {}
-impl<M> KeyReference<i64, M> for i64 {}
-impl<M> KeyReference<Option<i64>, M> for i64 {}
+macro_rules! key_references {
+    ($($ty:ty),*) => {$(
+        impl<M> KeyReference<$ty, M> for $ty {
+            fn from_field(field: &$ty) -> Option<$ty> {
+                Some(field.clone())
+            }
+        }
+        impl<M> KeyReference<Option<$ty>, M> for $ty {
+            fn from_field(field: &Option<$ty>) -> Option<$ty> {
+                field.clone()
+            }
+        }
+    )*};
+}
+
+key_references!(Uuid, crate::TenantId, String, i16, i32, i64);
+
+impl<M> KeyReference<crate::TenantId, M> for Uuid {
+    fn from_field(field: &crate::TenantId) -> Option<Uuid> {
+        Some(Uuid::from(*field))
+    }
+}
+impl<M> KeyReference<Option<crate::TenantId>, M> for Uuid {
+    fn from_field(field: &Option<crate::TenantId>) -> Option<Uuid> {
+        field.map(Uuid::from)
+    }
+}
+impl<M> KeyReference<Uuid, M> for crate::TenantId {
+    fn from_field(field: &Uuid) -> Option<crate::TenantId> {
+        Some(crate::TenantId::from(*field))
+    }
+}
+impl<M> KeyReference<Option<Uuid>, M> for crate::TenantId {
+    fn from_field(field: &Option<Uuid>) -> Option<crate::TenantId> {
+        field.map(crate::TenantId::from)
+    }
+}
 
 /// The key of the derive's fallback output (never used at run time): a
 /// model that failed to derive adds no errors to the models that reference
@@ -110,11 +135,19 @@ impl Key for FallbackKey {
     }
 }
 impl<M> SingleColumnKey<M> for FallbackKey {}
-impl<F, M> KeyReference<F, M> for FallbackKey {}
+impl<F, M> KeyReference<F, M> for FallbackKey {
+    fn from_field(_: &F) -> Option<FallbackKey> {
+        None
+    }
+}
 
 macro_rules! composite_key_references {
     ($(($($name:ident),+)),*) => {$(
-        impl<F, M, $($name),+> KeyReference<F, M> for ($($name,)+) {}
+        impl<F, M, $($name),+> KeyReference<F, M> for ($($name,)+) {
+            fn from_field(_: &F) -> Option<Self> {
+                None
+            }
+        }
     )*};
 }
 

@@ -41,9 +41,16 @@ pub struct SystemColumns {
 impl<M: Model> Record<M> {
     /// Decodes a row laid out as [`crate::ModelSql::select_list`].
     pub fn from_row(row: &Row) -> Result<Self, Error> {
-        let model = M::from_row(row)?;
+        Record::from_row_at(row, 0)
+    }
+
+    /// Decodes the columns from `offset` on of a row laid out as
+    /// [`crate::ModelSql::select_list`] from there (a join returning the
+    /// columns of two models).
+    pub fn from_row_at(row: &Row, offset: usize) -> Result<Self, Error> {
+        let model = M::from_row_at(row, offset)?;
         let sql = M::sql();
-        let get = |c: SystemColumn| sql.system_position(c);
+        let get = |c: SystemColumn| sql.system_position(c).map(|i| i + offset);
         let system = SystemColumns {
             tenant_id: match get(SystemColumn::TenantId) {
                 Some(i) => Some(decode(row, i)?),

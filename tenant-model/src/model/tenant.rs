@@ -98,6 +98,8 @@ const fn field(
 impl Model for Tenant {
     type Key = Uuid;
 
+    const __TABLE: &'static str = "tenants";
+
     const DEF: &'static ModelDef = &ModelDef {
         rust_name: "Tenant",
         table: "tenants",

@@ -48,6 +48,14 @@ enum Node {
     Or(Vec<Node>),
     Not(Box<Node>),
     Sql(RawSql),
+    /// `[NOT] EXISTS (<head> AND (<inner>) <tail>)`: a condition across a
+    /// relation (built by `crate::relation::filter`).
+    Exists {
+        negated: bool,
+        head: String,
+        inner: Box<Node>,
+        tail: String,
+    },
 }
 
 /// A raw fragment, checked once when the filter is made; a problem is
@@ -97,6 +105,7 @@ impl Node {
     fn is_raw(&self) -> bool {
         match self {
             Node::Sql(..) => true,
+            Node::Exists { inner, .. } => inner.is_raw(),
             Node::And(nodes) | Node::Or(nodes) => nodes.iter().any(Node::is_raw),
             Node::Not(node) => node.is_raw(),
             _ => false,
@@ -130,6 +139,16 @@ impl Node {
             Node::Or(nodes) => join(nodes, " OR ", "false", params)?,
             Node::Not(node) => format!("NOT ({})", node.render(params)?),
             Node::Sql(raw) => raw.render(params)?,
+            Node::Exists {
+                negated,
+                head,
+                inner,
+                tail,
+            } => format!(
+                "{}EXISTS ({head} AND ({}){tail})",
+                if *negated { "NOT " } else { "" },
+                inner.render(params)?
+            ),
         })
     }
 }
@@ -174,6 +193,18 @@ impl RawSql {
 }
 
 impl<M> Filter<M> {
+    /// `[NOT] EXISTS (<head> AND (<inner>) <tail>)`, where `inner` is a
+    /// filter on the related model: its parameters are numbered with the
+    /// query's.
+    pub(crate) fn exists<R>(negated: bool, head: String, inner: Filter<R>, tail: String) -> Self {
+        Filter::new(Node::Exists {
+            negated,
+            head,
+            inner: Box::new(inner.node),
+            tail,
+        })
+    }
+
     fn new(node: Node) -> Self {
         Filter {
             node,

@@ -170,7 +170,7 @@ impl Statements {
         let (soft_delete, restore) = if def.soft_delete.is_some() {
             (
                 format!(
-                    "UPDATE {table} SET is_deleted = true, deleted_at = now(), deleted_by_id = ${next} \
+                    "UPDATE {table} SET is_deleted = true, deleted_at = clock_timestamp(), deleted_by_id = ${next} \
                      WHERE {key_where} AND NOT is_deleted RETURNING {select_list}"
                 ),
                 format!(

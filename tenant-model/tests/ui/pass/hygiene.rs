@@ -65,6 +65,7 @@ pub struct usize;
 /// A model whose field types are written with absolute paths.
 #[derive(::tenant_model::TenantModel)]
 #[tenant_model(soft_delete(by = Account), index(created_at desc), unique(email))]
+#[tenant_model(has_many(children = Self), many_to_many(regions = Region, through = AccountRegion))]
 pub struct Account {
     /// Key.
     #[tenant_model(primary_key)]
@@ -107,7 +108,7 @@ pub struct AccountRegion {
     #[tenant_model(primary_key, references = Account)]
     pub account_id: ::uuid::Uuid,
     /// Second.
-    #[tenant_model(primary_key, column = "region")]
+    #[tenant_model(primary_key, column = "region", references = Region)]
     pub region_code: ::std::string::String,
 }
 
@@ -149,6 +150,10 @@ fn main() {
     let _ = <Hidden as ::tenant_model::Model>::DEF;
     let _ = Account::EMAIL;
     let _ = Account::TENANT_ID;
+    let _ = Account::PARENT;
+    let _ = Account::CHILDREN;
+    let _ = Account::REGIONS;
+    let _ = AccountRegion::ACCOUNT;
     let _ = State::Off;
     let _ = <State as ::tenant_model::PgEnum>::label(&State::On);
 }
