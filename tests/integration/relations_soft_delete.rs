@@ -46,7 +46,10 @@ pub struct Comment {
 pub struct TaskWatcher {
     #[tenant_model(primary_key, references = Task, on_delete = cascade)]
     pub task_id: Uuid,
-    #[tenant_model(primary_key, references = crate::models::User, on_delete = cascade)]
+    // Not `cascade`: `User` declares no relation to watchers, so its soft
+    // delete could not follow one, and `Schema::check` refuses that
+    // (`UndeclaredSoftDeleteCascade`, tested in `schema::tests`).
+    #[tenant_model(primary_key, references = crate::models::User, on_delete = restrict)]
     pub user_id: Uuid,
 }
 

@@ -18,8 +18,10 @@
 //! Rows whose model has no `soft_delete` are left alone: the row they
 //! reference still exists (hidden), so their foreign key holds, and a later
 //! hard delete of the parent cascades to them in the database. Relations a
-//! parent does not declare are not followed: declare `has_many` for each
-//! child table that should follow.
+//! parent does not declare are not followed, so a soft-delete child whose
+//! cascade the parent does not declare is refused by
+//! [`Schema::check`](crate::Schema::check)
+//! ([`SchemaError::UndeclaredSoftDeleteCascade`](crate::schema::SchemaError)).
 
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;

@@ -7,7 +7,8 @@
 //! place that guarantees what it relies on. Two models on one table cannot
 //! be seen by any single derive: only the set of models shows it.
 
-use crate::model::{ModelDef, Scope};
+use crate::model::{ModelDef, OnDelete, Scope};
+use crate::relation::{RelationDef, RelationKind};
 
 /// Why a [`Schema`](super::Schema) cannot be emitted.
 ///
@@ -68,6 +69,20 @@ pub enum SchemaError {
         /// The referenced (tenant) model.
         target: &'static str,
     },
+
+    /// A soft-delete model references a soft-delete parent with `on_delete
+    /// = cascade`, but the parent declares no relation to it: a soft delete
+    /// of the parent follows the relations it declares, so these rows would
+    /// stay live under a hidden parent.
+    #[error("`{child}.{column}` references `{parent}` with `on_delete = cascade` and both have soft delete, but `{parent}` declares no `has_many(... = {child}, via = {column})` (or `many_to_many(..., through = {child})`): soft-deleting a `{parent}` would leave its `{child}` rows live; declare the relation so the soft delete follows it")]
+    UndeclaredSoftDeleteCascade {
+        /// The referenced model.
+        parent: &'static str,
+        /// The referencing model.
+        child: &'static str,
+        /// The referencing column.
+        column: &'static str,
+    },
 }
 
 /// Whether `a` and `b` describe the same model. Addresses of constants are
@@ -92,6 +107,7 @@ pub(crate) fn same_model(a: &ModelDef, b: &ModelDef) -> bool {
 pub(crate) fn check(
     models: &[&'static ModelDef],
     rejected: &[&'static ModelDef],
+    relations: &[(&'static ModelDef, &'static [RelationDef])],
 ) -> Vec<SchemaError> {
     let duplicates = rejected.iter().filter_map(|second| {
         let first = models.iter().find(|m| m.table == second.table)?;
@@ -102,7 +118,48 @@ pub(crate) fn check(
         })
     });
     let references = models.iter().flat_map(|model| references(model));
-    duplicates.chain(references).collect()
+    let cascades = models
+        .iter()
+        .flat_map(|model| undeclared_cascades(model, relations));
+    duplicates.chain(references).chain(cascades).collect()
+}
+
+/// The soft-delete cascades of `child` that no declared relation of its
+/// parent follows. A parent added only through a reference (its relations
+/// unknown here) and a reference of a table to itself (a tree, which the
+/// cascade does not walk) are not checked.
+fn undeclared_cascades(
+    child: &'static ModelDef,
+    relations: &[(&'static ModelDef, &'static [RelationDef])],
+) -> Vec<SchemaError> {
+    if child.soft_delete.is_none() {
+        return Vec::new();
+    }
+    child
+        .foreign_keys
+        .iter()
+        .filter(|fk| fk.on_delete == OnDelete::Cascade)
+        .filter_map(|fk| {
+            let parent = (fk.target)();
+            if parent.soft_delete.is_none() || parent.table == child.table {
+                return None;
+            }
+            let (_, declared) = relations.iter().find(|(def, _)| same_model(def, parent))?;
+            let follows = declared.iter().any(|relation| {
+                let via = match relation.kind {
+                    RelationKind::HasMany => (relation.target)(),
+                    RelationKind::ManyToMany { through, .. } => through(),
+                    RelationKind::BelongsTo => return false,
+                };
+                via.table == child.table && relation.column == fk.column
+            });
+            (!follows).then_some(SchemaError::UndeclaredSoftDeleteCascade {
+                parent: parent.rust_name,
+                child: child.rust_name,
+                column: fk.column,
+            })
+        })
+        .collect()
 }
 
 /// The problems with one model's foreign keys (declared and `deleted_by_id`).

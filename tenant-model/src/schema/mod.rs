@@ -22,6 +22,7 @@ mod tests;
 use crate::model::pg_enum::EnumDef;
 use crate::model::tenant::Tenant;
 use crate::model::{Model, ModelDef};
+use crate::relation::RelationDef;
 use crate::sql::sql_text::{ident, literal};
 
 pub use check::SchemaError;
@@ -48,6 +49,10 @@ pub struct Schema {
     models: Vec<&'static ModelDef>,
     /// Models left out because another model already has their table.
     rejected: Vec<&'static ModelDef>,
+    /// The declared relations of the models added with [`Schema::model`]
+    /// (a model reached only through a reference shows its table, not its
+    /// relations), for [`Schema::check`].
+    relations: Vec<(&'static ModelDef, &'static [RelationDef])>,
     app_role: String,
     admin_role: String,
 }
@@ -64,13 +69,15 @@ impl Schema {
         Schema {
             models: vec![Tenant::DEF],
             rejected: Vec::new(),
+            relations: Vec::new(),
             app_role: DEFAULT_APP_ROLE.to_owned(),
             admin_role: DEFAULT_ADMIN_ROLE.to_owned(),
         }
     }
 
     /// Adds model `M` (and, recursively, the models it references).
-    pub fn model<M: Model>(self) -> Schema {
+    pub fn model<M: Model>(mut self) -> Schema {
+        self.relations.push((M::DEF, M::relations()));
         self.add_def(M::DEF)
     }
 
@@ -182,7 +189,7 @@ impl Schema {
     /// assert!(Schema::new().check().is_ok());
     /// ```
     pub fn check(&self) -> Result<(), SchemaError> {
-        match check::check(&self.models, &self.rejected)
+        match check::check(&self.models, &self.rejected, &self.relations)
             .into_iter()
             .next()
         {

@@ -297,3 +297,68 @@ fn references_the_emitter_cannot_honour_are_errors() {
         })
     );
 }
+
+/// Soft-delete parents and children for the cascade check.
+mod cascade {
+    use crate::prelude::*;
+
+    #[derive(TenantModel)]
+    #[tenant_model(table = "folders", soft_delete, has_many(pages = DeclaredPage))]
+    pub struct Folder {
+        #[tenant_model(primary_key)]
+        pub id: Uuid,
+    }
+
+    #[derive(TenantModel)]
+    #[tenant_model(table = "declared_pages", soft_delete)]
+    pub struct DeclaredPage {
+        #[tenant_model(primary_key)]
+        pub id: Uuid,
+        #[tenant_model(references = Folder, on_delete = cascade)]
+        pub folder_id: Uuid,
+    }
+
+    /// Cascades from `Folder`, which does not declare it.
+    #[derive(TenantModel)]
+    #[tenant_model(table = "stray_pages", soft_delete)]
+    pub struct StrayPage {
+        #[tenant_model(primary_key)]
+        pub id: Uuid,
+        #[tenant_model(references = Folder, on_delete = cascade)]
+        pub folder_id: Uuid,
+    }
+
+    /// Not a cascade: nothing to follow.
+    #[derive(TenantModel)]
+    #[tenant_model(table = "kept_pages", soft_delete)]
+    pub struct KeptPage {
+        #[tenant_model(primary_key)]
+        pub id: Uuid,
+        #[tenant_model(references = Folder, on_delete = restrict)]
+        pub folder_id: Uuid,
+    }
+}
+
+#[test]
+fn a_soft_delete_cascade_the_parent_does_not_declare_is_an_error() {
+    use cascade::{DeclaredPage, Folder, KeptPage, StrayPage};
+    let declared = Schema::new().model::<Folder>().model::<DeclaredPage>();
+    assert_eq!(declared.check(), Ok(()));
+    let kept = declared.clone().model::<KeptPage>();
+    assert_eq!(kept.check(), Ok(()));
+    let stray = Schema::new().model::<Folder>().model::<StrayPage>();
+    let err = stray.check().unwrap_err();
+    assert_eq!(
+        err,
+        SchemaError::UndeclaredSoftDeleteCascade {
+            parent: "Folder",
+            child: "StrayPage",
+            column: "folder_id",
+        }
+    );
+    assert!(
+        err.to_string()
+            .contains("would leave its `StrayPage` rows live"),
+        "{err}"
+    );
+}
