@@ -211,10 +211,19 @@ pub use model::{
     ModelDef, OnDelete, Param, Scope, SoftDeleteDef, SystemColumn, UniqueDef,
 };
 pub use postgres_types::Json;
+/// A row of a raw query ([`Tx::raw_query`]), read with `row.get(i)`.
+pub use tokio_postgres::Row;
+/// The pool a [`Db`] runs on ([`Db::from_pool`], [`Db::pool_with`],
+/// [`Db::pool`]): the crate itself, for its `Pool`, `Config`, `Manager`
+/// and `RecyclingMethod`.
+pub use deadpool_postgres;
+/// The driver under the pool, for `tokio_postgres::Config` ([`Db::pool_with`])
+/// and its types.
+pub use tokio_postgres;
 pub use query::changes::Changes;
 pub use query::filter::{Filter, JsonText};
 pub use query::operand::{JsonOperand, Operand, TextOperand};
-pub use query::{Order, Query};
+pub use query::{Order, Query, StreamSource};
 pub use relation::{
     load_related, AsRecord, BelongsTo, HasMany, Linked, Load, Loaded, ManyToMany, Nested, Relation,
     RelationDef, RelationKey, RelationKind, WithQuery,
