@@ -190,6 +190,10 @@ pub use sql::sql_text;
 #[doc(hidden)]
 pub mod __private;
 
+/// The pool a [`Db`] runs on ([`Db::from_pool`], [`Db::pool_with`],
+/// [`Db::pool`]): the crate itself, for its `Pool`, `Config`, `Manager`
+/// and `RecyclingMethod`.
+pub use deadpool_postgres;
 pub use error::{Error, Result};
 pub use exec::context::{TenantContext, SUPERUSER_CLAIM, TENANT_CLAIM};
 pub use exec::db::{Db, DEFAULT_POOL_SIZE};
@@ -211,15 +215,6 @@ pub use model::{
     ModelDef, OnDelete, Param, Scope, SoftDeleteDef, SystemColumn, UniqueDef,
 };
 pub use postgres_types::Json;
-/// A row of a raw query ([`Tx::raw_query`]), read with `row.get(i)`.
-pub use tokio_postgres::Row;
-/// The pool a [`Db`] runs on ([`Db::from_pool`], [`Db::pool_with`],
-/// [`Db::pool`]): the crate itself, for its `Pool`, `Config`, `Manager`
-/// and `RecyclingMethod`.
-pub use deadpool_postgres;
-/// The driver under the pool, for `tokio_postgres::Config` ([`Db::pool_with`])
-/// and its types.
-pub use tokio_postgres;
 pub use query::changes::Changes;
 pub use query::filter::{Filter, JsonText};
 pub use query::operand::{JsonOperand, Operand, TextOperand};
@@ -231,6 +226,11 @@ pub use relation::{
 pub use schema::Schema;
 pub use sql::model_sql::{ModelSql, Statements};
 pub use tenant_model_derive::{embed_migrations, PgEnum, TenantModel};
+/// The driver under the pool, for `tokio_postgres::Config` ([`Db::pool_with`])
+/// and its types.
+pub use tokio_postgres;
+/// A row of a raw query ([`Tx::raw_query`]), read with `row.get(i)`.
+pub use tokio_postgres::Row;
 
 /// The names most programs need: `use tenant_model::prelude::*;`.
 pub mod prelude {

@@ -340,13 +340,19 @@ async fn the_tenant_sees_its_own_tenants_row_only() {
         .is_none());
     let renamed = db
         .tenant(seed.tenant_a)
-        .update::<Tenant>(seed.tenant_a.into(), Changes::new().set(Tenant::NAME, "Acme Inc"))
+        .update::<Tenant>(
+            seed.tenant_a.into(),
+            Changes::new().set(Tenant::NAME, "Acme Inc"),
+        )
         .await
         .unwrap();
     assert_eq!(renamed.name, "Acme Inc");
     let err = db
         .tenant(seed.tenant_a)
-        .update::<Tenant>(seed.tenant_a.into(), Changes::new().set(Tenant::IS_ACTIVE, false))
+        .update::<Tenant>(
+            seed.tenant_a.into(),
+            Changes::new().set(Tenant::IS_ACTIVE, false),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -530,7 +536,10 @@ async fn statements_on_tenants_filter_by_the_tenant_even_without_rls() {
         .unwrap()
         .is_none());
     let err = scope()
-        .update::<Tenant>(seed.tenant_b.into(), Changes::new().set(Tenant::NAME, "pwned"))
+        .update::<Tenant>(
+            seed.tenant_b.into(),
+            Changes::new().set(Tenant::NAME, "pwned"),
+        )
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err}");
@@ -548,7 +557,10 @@ async fn statements_on_tenants_filter_by_the_tenant_even_without_rls() {
 
     // Its own row still works, and the admin scope still sees every tenant.
     let own = scope()
-        .update::<Tenant>(seed.tenant_a.into(), Changes::new().set(Tenant::NAME, "Acme Inc"))
+        .update::<Tenant>(
+            seed.tenant_a.into(),
+            Changes::new().set(Tenant::NAME, "Acme Inc"),
+        )
         .await
         .unwrap();
     assert_eq!(own.name, "Acme Inc");

@@ -347,7 +347,10 @@ async fn slugs_are_changed_by_the_admin_scope_only() {
     }
     // Renaming stays the tenant's own business.
     let renamed = scope()
-        .update::<Tenant>(seed.tenant_a.into(), Changes::new().set(Tenant::NAME, "Acme Inc"))
+        .update::<Tenant>(
+            seed.tenant_a.into(),
+            Changes::new().set(Tenant::NAME, "Acme Inc"),
+        )
         .await
         .unwrap();
     assert_eq!(renamed.slug, "acme");

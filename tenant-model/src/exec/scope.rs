@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::exec::checked_pool::CheckedPool;
-use crate::exec::tx::{Context, Tx};
 use crate::exec::executor::Executor;
+use crate::exec::tx::{Context, Tx};
 use crate::model::record::Record;
 use crate::model::tenant::Tenant;
 use crate::model::tenant_id::TenantId;

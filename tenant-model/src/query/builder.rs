@@ -11,8 +11,8 @@ use tokio_postgres::types::ToSql;
 use crate::error::Error;
 use crate::exec::atomic::Atomic;
 use crate::exec::executor::{traced_count, traced_rows, Executor};
-use crate::exec::statement::Sql;
 use crate::exec::scope::TenantScope;
+use crate::exec::statement::Sql;
 use crate::exec::tx::{Finish, Tx};
 use crate::model::column::Column;
 use crate::model::key::Key;
@@ -538,7 +538,10 @@ impl<M: Model> Query<M> {
                     let mut atomic = state.source.take().await?;
                     if let Some(cursor) = state.cursor.take() {
                         let close = format!("CLOSE {cursor}");
-                        atomic.tx().count(Sql::from(&close), &[], Finish::Open).await?;
+                        atomic
+                            .tx()
+                            .count(Sql::from(&close), &[], Finish::Open)
+                            .await?;
                     }
                     atomic.finish().await?;
                     return Ok(None);
