@@ -112,15 +112,10 @@ async fn main() -> Result<(), Error> {
     println!("connected as {}; {report}", role.name);
     assert!(report.is_ok());
 
-    // Creating tenants is admin work, audited with a reason.
-    let admin = db.admin("quickstart: create tenants")?;
-    let acme = admin
-        .run(async |tx| tx.insert(Tenant::new("Acme", "acme")).await)
-        .await?;
-    let globex = admin
-        .run(async |tx| tx.insert(Tenant::new("Globex", "globex")).await)
-        .await?;
-    let (acme, globex): (TenantId, TenantId) = (acme.id.into(), globex.id.into());
+    // Creating tenants is admin work: it goes through the admin pool and is
+    // audited. A tenant's id is the TenantId that scopes take.
+    let acme: TenantId = db.create_tenant("Acme", "acme").await?.id;
+    let globex: TenantId = db.create_tenant("Globex", "globex").await?.id;
 
     // One statement, one round trip: BEGIN, the tenant context, INSERT and
     // COMMIT go out together; tenant_id and the timestamps come back.
