@@ -46,6 +46,7 @@ mod dummy;
 mod embed;
 mod expand_enum;
 mod expand_model;
+mod expand_new_row;
 mod expand_relation;
 mod fallback;
 

@@ -206,6 +206,7 @@ pub use exec::tx::Tx;
 pub use model::column::{AnyColumn, Column};
 pub use model::column_type::{ColumnType, ScalarColumn, ScalarType, SqlType};
 pub use model::key::Key;
+pub use model::new_row::NewRow;
 pub use model::pg_enum::{EnumDef, PgEnum};
 pub use model::record::{Record, SystemColumns};
 pub use model::tenant::Tenant;
@@ -235,8 +236,8 @@ pub use tokio_postgres::Row;
 /// The names most programs need: `use tenant_model::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Changes, Column, Db, Error, Executor, Filter, Json, Model, PgEnum, Query, Record, Schema,
-        Tenant, TenantContext, TenantId, TenantModel, Tx,
+        Changes, Column, Db, Error, Executor, Filter, Json, Model, NewRow, PgEnum, Query, Record,
+        Schema, Tenant, TenantContext, TenantId, TenantModel, Tx,
     };
     pub use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
     pub use uuid::Uuid;

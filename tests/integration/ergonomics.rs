@@ -392,3 +392,59 @@ async fn raw_rows_and_pool_types_are_reexported() {
         Db::pool_with(config, 1, tenant_model::PoolTimeouts::default());
     let _db = Db::from_pool(pool);
 }
+
+#[tokio::test]
+async fn a_row_built_with_defaults_inserts_and_reads_back_with_them() {
+    use tenant_model::NewRow;
+
+    use crate::models::{User, UserRole, UserTeamLink};
+
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 2);
+    // Only the required fields are written: the key, the defaults and the
+    // optional fields are filled.
+    let new = User::with_defaults(("cy@acme.test".to_owned(), "Cy".to_owned()));
+    assert_eq!(new.id.get_version_num(), 7, "a new time-ordered key");
+    let stored = db.tenant(seed.tenant_a).insert(new.clone()).await.unwrap();
+    assert_eq!(*stored, new);
+    assert!(stored.is_active);
+    assert!(!stored.is_superuser);
+    assert_eq!(stored.hashed_password, None);
+    assert_eq!(stored.metadata, serde_json::json!({}));
+    assert_eq!(
+        stored.preferences,
+        serde_json::json!({"theme": "light", "language": "en"})
+    );
+
+    // The same row inserted by SQL with the column defaults reads back the
+    // same: the Rust defaults are the schema's.
+    let su = seed.db.superuser().await.unwrap();
+    let sql_id = Uuid::now_v7();
+    su.execute(
+        "INSERT INTO users (id, tenant_id, email, full_name) VALUES ($1, $2, 'dee@acme.test', 'Dee')",
+        &[&sql_id, &seed.tenant_a],
+    )
+    .await
+    .unwrap();
+    let by_sql = db.tenant(seed.tenant_a).find::<User>(sql_id).await.unwrap();
+    assert_eq!(
+        (
+            &by_sql.hashed_password,
+            by_sql.is_active,
+            by_sql.is_superuser,
+            &by_sql.metadata,
+            &by_sql.preferences
+        ),
+        (
+            &new.hashed_password,
+            new.is_active,
+            new.is_superuser,
+            &new.metadata,
+            &new.preferences
+        )
+    );
+
+    // An enum label default, on a link whose key fields are required.
+    let link = UserTeamLink::with_defaults((new.id, Uuid::now_v7()));
+    assert_eq!(link.role, UserRole::Member);
+}
