@@ -76,14 +76,13 @@ pub enum Role {
 }
 
 impl User {
+    /// A new user with a theme. `with_defaults` (from `NewRow`, which the
+    /// derive implements) takes the required fields (here only `email`)
+    /// and fills the rest: a UUIDv7 `id`, the declared defaults, `None`.
     fn new(email: &str, theme: &str) -> User {
         User {
-            id: Uuid::now_v7(),
-            email: email.to_owned(),
-            hashed_password: None,
-            is_active: true,
-            plan: Plan::Free,
             preferences: serde_json::json!({ "theme": theme }),
+            ..User::with_defaults(email.to_owned())
         }
     }
 }
