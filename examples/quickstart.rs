@@ -76,14 +76,13 @@ pub enum Role {
 }
 
 impl User {
+    /// A new user with a theme. `with_defaults` (from `NewRow`, which the
+    /// derive implements) takes the required fields (here only `email`)
+    /// and fills the rest: a UUIDv7 `id`, the declared defaults, `None`.
     fn new(email: &str, theme: &str) -> User {
         User {
-            id: Uuid::now_v7(),
-            email: email.to_owned(),
-            hashed_password: None,
-            is_active: true,
-            plan: Plan::Free,
             preferences: serde_json::json!({ "theme": theme }),
+            ..User::with_defaults(email.to_owned())
         }
     }
 }
@@ -112,15 +111,10 @@ async fn main() -> Result<(), Error> {
     println!("connected as {}; {report}", role.name);
     assert!(report.is_ok());
 
-    // Creating tenants is admin work, audited with a reason.
-    let admin = db.admin("quickstart: create tenants")?;
-    let acme = admin
-        .run(async |tx| tx.insert(Tenant::new("Acme", "acme")).await)
-        .await?;
-    let globex = admin
-        .run(async |tx| tx.insert(Tenant::new("Globex", "globex")).await)
-        .await?;
-    let (acme, globex): (TenantId, TenantId) = (acme.id.into(), globex.id.into());
+    // Creating tenants is admin work: it goes through the admin pool and is
+    // audited. A tenant's id is the TenantId that scopes take.
+    let acme: TenantId = db.create_tenant("Acme", "acme").await?.id;
+    let globex: TenantId = db.create_tenant("Globex", "globex").await?.id;
 
     // One statement, one round trip: BEGIN, the tenant context, INSERT and
     // COMMIT go out together; tenant_id and the timestamps come back.

@@ -30,8 +30,10 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let columns = column_consts(model);
     let assertions = assertions(model);
     let relations = crate::expand_relation::expand(model);
+    let new_row = crate::expand_new_row::expand(model);
     wrap_in_const(quote! {
         #model_impl
+        #new_row
         #columns
         #assertions
         #relations
@@ -283,7 +285,7 @@ fn column_def(field: &Field) -> TokenStream {
     }
 }
 
-fn default_value(lit: &DefaultLit) -> TokenStream {
+pub(crate) fn default_value(lit: &DefaultLit) -> TokenStream {
     let p = private();
     match lit {
         DefaultLit::Bool(b) => quote!(#p::DefaultValue::Bool(#b)),

@@ -46,6 +46,7 @@ mod dummy;
 mod embed;
 mod expand_enum;
 mod expand_model;
+mod expand_new_row;
 mod expand_relation;
 mod fallback;
 
@@ -89,6 +90,13 @@ mod fallback;
 ///   `User::TEAMS: ManyToMany<User, Team, UserTeamLink>` for
 ///   `many_to_many(teams = Team, through = UserTeamLink)`, and the list of
 ///   them (`Model::relations()`);
+/// - `impl NewRow for User`: `User::with_defaults(required)` builds a new
+///   row from the fields that have no Rust default (in declaration order:
+///   `()`, the one field's type, or a tuple), filling a single `Uuid` key
+///   with `Uuid::now_v7()`, each `default = lit` with its value in Rust
+///   (bool, number, text, JSON, enum label) and other `Option` fields with
+///   `None`. Fields with `default_sql`, or a string default on a date,
+///   array or UUID field, stay required. See `tenant_model::NewRow`;
 /// - compile-time checks of the field types and of the foreign keys the
 ///   relations follow.
 ///

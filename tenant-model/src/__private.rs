@@ -14,6 +14,7 @@ pub use crate::model::column_type::{
     ColumnType, NullableColumn, ScalarColumn, ScalarType, SqlType, TextColumn,
 };
 pub use crate::model::key::{FallbackKey, KeyReference, SingleColumnKey};
+pub use crate::model::new_row::{new_key, FromDefault, NewRow};
 pub use crate::model::pg_enum::{
     accepts as enum_accepts, from_sql as enum_from_sql, to_sql as enum_to_sql, EnumDef, PgEnum,
 };

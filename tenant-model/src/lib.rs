@@ -190,6 +190,10 @@ pub use sql::sql_text;
 #[doc(hidden)]
 pub mod __private;
 
+/// The pool a [`Db`] runs on ([`Db::from_pool`], [`Db::pool_with`],
+/// [`Db::pool`]): the crate itself, for its `Pool`, `Config`, `Manager`
+/// and `RecyclingMethod`.
+pub use deadpool_postgres;
 pub use error::{Error, Result};
 pub use exec::context::{TenantContext, SUPERUSER_CLAIM, TENANT_CLAIM};
 pub use exec::db::{Db, DEFAULT_POOL_SIZE};
@@ -202,6 +206,7 @@ pub use exec::tx::Tx;
 pub use model::column::{AnyColumn, Column};
 pub use model::column_type::{ColumnType, ScalarColumn, ScalarType, SqlType};
 pub use model::key::Key;
+pub use model::new_row::NewRow;
 pub use model::pg_enum::{EnumDef, PgEnum};
 pub use model::record::{Record, SystemColumns};
 pub use model::tenant::Tenant;
@@ -214,7 +219,7 @@ pub use postgres_types::Json;
 pub use query::changes::Changes;
 pub use query::filter::{Filter, JsonText};
 pub use query::operand::{JsonOperand, Operand, TextOperand};
-pub use query::{Order, Query};
+pub use query::{Order, Query, StreamSource};
 pub use relation::{
     load_related, AsRecord, BelongsTo, HasMany, Linked, Load, Loaded, ManyToMany, Nested, Relation,
     RelationDef, RelationKey, RelationKind, WithQuery,
@@ -222,12 +227,17 @@ pub use relation::{
 pub use schema::Schema;
 pub use sql::model_sql::{ModelSql, Statements};
 pub use tenant_model_derive::{embed_migrations, PgEnum, TenantModel};
+/// The driver under the pool, for `tokio_postgres::Config` ([`Db::pool_with`])
+/// and its types.
+pub use tokio_postgres;
+/// A row of a raw query ([`Tx::raw_query`]), read with `row.get(i)`.
+pub use tokio_postgres::Row;
 
 /// The names most programs need: `use tenant_model::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Changes, Column, Db, Error, Executor, Filter, Json, Model, PgEnum, Query, Record, Schema,
-        Tenant, TenantContext, TenantId, TenantModel, Tx,
+        Changes, Column, Db, Error, Executor, Filter, Json, Model, NewRow, PgEnum, Query, Record,
+        Schema, Tenant, TenantContext, TenantId, TenantModel, Tx,
     };
     pub use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
     pub use uuid::Uuid;

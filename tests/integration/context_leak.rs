@@ -10,7 +10,7 @@ use crate::support::{app_db, seeded, user};
 
 /// The one pooled connection carries no tenant context and no open
 /// transaction, and sees nothing without a context.
-async fn assert_clean(db: &tenant_model::Db) {
+pub(crate) async fn assert_clean(db: &tenant_model::Db) {
     let conn = db
         .pool()
         .get()

@@ -328,25 +328,31 @@ async fn the_tenant_sees_its_own_tenants_row_only() {
     let db = app_db(&seed.db, 2);
     let own: Record<Tenant> = db
         .tenant(seed.tenant_a)
-        .find::<Tenant>(seed.tenant_a)
+        .find::<Tenant>(seed.tenant_a.into())
         .await
         .unwrap();
     assert_eq!(own.slug, "acme");
     assert!(db
         .tenant(seed.tenant_a)
-        .get::<Tenant>(seed.tenant_b)
+        .get::<Tenant>(seed.tenant_b.into())
         .await
         .unwrap()
         .is_none());
     let renamed = db
         .tenant(seed.tenant_a)
-        .update::<Tenant>(seed.tenant_a, Changes::new().set(Tenant::NAME, "Acme Inc"))
+        .update::<Tenant>(
+            seed.tenant_a.into(),
+            Changes::new().set(Tenant::NAME, "Acme Inc"),
+        )
         .await
         .unwrap();
     assert_eq!(renamed.name, "Acme Inc");
     let err = db
         .tenant(seed.tenant_a)
-        .update::<Tenant>(seed.tenant_a, Changes::new().set(Tenant::IS_ACTIVE, false))
+        .update::<Tenant>(
+            seed.tenant_a.into(),
+            Changes::new().set(Tenant::IS_ACTIVE, false),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -355,7 +361,7 @@ async fn the_tenant_sees_its_own_tenants_row_only() {
     );
     let err = db
         .tenant(seed.tenant_a)
-        .force_delete::<Tenant>(seed.tenant_b)
+        .force_delete::<Tenant>(seed.tenant_b.into())
         .await
         .unwrap_err();
     assert!(err.is_rejected(), "{err}");
@@ -520,23 +526,26 @@ async fn statements_on_tenants_filter_by_the_tenant_even_without_rls() {
 
     let scope = || db.tenant(seed.tenant_a);
     assert!(scope()
-        .find::<Tenant>(seed.tenant_b)
+        .find::<Tenant>(seed.tenant_b.into())
         .await
         .unwrap_err()
         .is_not_found());
     assert!(scope()
-        .get::<Tenant>(seed.tenant_b)
+        .get::<Tenant>(seed.tenant_b.into())
         .await
         .unwrap()
         .is_none());
     let err = scope()
-        .update::<Tenant>(seed.tenant_b, Changes::new().set(Tenant::NAME, "pwned"))
+        .update::<Tenant>(
+            seed.tenant_b.into(),
+            Changes::new().set(Tenant::NAME, "pwned"),
+        )
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err}");
     let listed = Tenant::query().all(&mut scope()).await.unwrap();
     assert_eq!(
-        listed.iter().map(|t| t.id).collect::<Vec<_>>(),
+        listed.iter().map(|t| Uuid::from(t.id)).collect::<Vec<_>>(),
         [seed.tenant_a]
     );
     assert_eq!(Tenant::query().count(&mut scope()).await.unwrap(), 1);
@@ -548,7 +557,10 @@ async fn statements_on_tenants_filter_by_the_tenant_even_without_rls() {
 
     // Its own row still works, and the admin scope still sees every tenant.
     let own = scope()
-        .update::<Tenant>(seed.tenant_a, Changes::new().set(Tenant::NAME, "Acme Inc"))
+        .update::<Tenant>(
+            seed.tenant_a.into(),
+            Changes::new().set(Tenant::NAME, "Acme Inc"),
+        )
         .await
         .unwrap();
     assert_eq!(own.name, "Acme Inc");

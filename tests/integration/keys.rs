@@ -337,7 +337,7 @@ async fn slugs_are_changed_by_the_admin_scope_only() {
     // violation) and a free one could be squatted: both are refused alike.
     for slug in ["globex", "acme-renamed"] {
         let err = scope()
-            .update::<Tenant>(seed.tenant_a, Changes::new().set(Tenant::SLUG, slug))
+            .update::<Tenant>(seed.tenant_a.into(), Changes::new().set(Tenant::SLUG, slug))
             .await
             .unwrap_err();
         assert!(
@@ -347,7 +347,10 @@ async fn slugs_are_changed_by_the_admin_scope_only() {
     }
     // Renaming stays the tenant's own business.
     let renamed = scope()
-        .update::<Tenant>(seed.tenant_a, Changes::new().set(Tenant::NAME, "Acme Inc"))
+        .update::<Tenant>(
+            seed.tenant_a.into(),
+            Changes::new().set(Tenant::NAME, "Acme Inc"),
+        )
         .await
         .unwrap();
     assert_eq!(renamed.slug, "acme");
@@ -357,7 +360,7 @@ async fn slugs_are_changed_by_the_admin_scope_only() {
         .unwrap()
         .run(async |tx| {
             tx.update::<Tenant>(
-                seed.tenant_a,
+                seed.tenant_a.into(),
                 Changes::new().set(Tenant::SLUG, "acme-renamed"),
             )
             .await

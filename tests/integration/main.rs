@@ -11,6 +11,7 @@ mod audit;
 mod bulk;
 mod context_leak;
 mod crud;
+mod ergonomics;
 mod errors;
 mod extra;
 mod isolation;

@@ -226,7 +226,7 @@ fn random_operations_never_cross_tenants() {
                     .run(async |tx| tx.insert(Tenant::new(format!("Tenant {i}"), slug)).await)
                     .await
                     .unwrap();
-                tenants.push(TenantId::from(tenant.id));
+                tenants.push(tenant.id);
             }
             let mut owned: Owned = vec![BTreeMap::new(); TENANTS];
             for op in &ops {

@@ -466,7 +466,7 @@ where
         let page = Note::query()
             .after(order(), cursor.take())
             .limit(size)
-            .all(scope)
+            .all(&mut *scope)
             .await
             .unwrap();
         assert!(page.len() as i64 <= size);

@@ -11,6 +11,8 @@ use crate::exec::checked_pool::CheckedPool;
 use crate::exec::context::TenantContext;
 use crate::exec::pool::PoolTimeouts;
 use crate::exec::scope::{AdminScope, TenantScope};
+use crate::model::record::Record;
+use crate::model::tenant::Tenant;
 use crate::model::tenant_id::TenantId;
 use crate::schema::Schema;
 
@@ -265,6 +267,33 @@ impl Db {
             Error::AdminUnavailable("this Db has no admin pool (see Db::with_admin)".to_owned())
         })?;
         Ok(AdminScope::new(pool, Arc::new(reason.into())))
+    }
+
+    /// Creates a tenant through the admin scope (creating tenants is admin
+    /// work, audited with the reason "create tenant <slug>"), and returns
+    /// it as stored; its `id` is the [`TenantId`] to scope by.
+    ///
+    /// ```no_run
+    /// # async fn f(db: tenant_model::Db) -> Result<(), tenant_model::Error> {
+    /// let acme = db.create_tenant("Acme", "acme").await?;
+    /// let scope = db.tenant(acme.id);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AdminUnavailable`] without an admin pool
+    /// ([`Db::with_admin`]); [`Error::UniqueViolation`] when the slug is
+    /// taken.
+    pub async fn create_tenant(
+        &self,
+        name: impl Into<String>,
+        slug: impl Into<String>,
+    ) -> Result<Record<Tenant>, Error> {
+        let slug = slug.into();
+        self.admin(format!("create tenant {slug}"))?
+            .create_tenant(name, slug)
+            .await
     }
 
     /// The admin scope for a verified context whose user is a superuser.

@@ -27,11 +27,29 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for crate::exec::tx::Tx {}
     impl Sealed for crate::exec::scope::TenantScope {}
+    impl Sealed for &crate::exec::scope::TenantScope {}
+    impl<E: super::Executor + ?Sized> Sealed for &mut E {}
 }
 
 /// Something statements run on: a [`Tx`] (statements share one
 /// transaction) or a [`TenantScope`] (each call is its own transaction,
 /// one round trip in all).
+///
+/// Implemented for `Tx`, `TenantScope`, `&TenantScope` and `&mut E` of
+/// any of them, so queries take a transaction as `&mut tx` and a scope by
+/// value or by reference:
+///
+/// ```no_run
+/// # use tenant_model::prelude::*;
+/// # #[derive(TenantModel, Debug)]
+/// # struct Note { #[tenant_model(primary_key)] id: Uuid, title: String }
+/// # async fn f(db: Db, acme: TenantId, mut tx: Tx) -> Result<(), Error> {
+/// let n = Note::query().count(db.tenant(acme)).await?;
+/// let scope = db.tenant(acme);
+/// let notes = Note::query().all(&scope).await?;
+/// let first = Note::query().first(&mut tx).await?;
+/// # Ok(()) }
+/// ```
 ///
 /// Every method is tenant-safe: on tenant tables the SQL filters by the
 /// context's tenant itself, inserts take `tenant_id` from the context, and
@@ -180,6 +198,43 @@ pub trait Executor: sealed::Sealed + Send {
         }
     }
 
+    /// Finds a row by primary key, soft-deleted or not;
+    /// [`Error::NotFound`] if there is none (or it belongs to another
+    /// tenant).
+    fn find_with_deleted<M: Model>(
+        &mut self,
+        key: M::Key,
+    ) -> impl Future<Output = Result<Record<M>, Error>> + Send {
+        async move {
+            match self.get_with_deleted::<M>(key).await? {
+                Some(record) => Ok(record),
+                None => Err(Error::NotFound {
+                    table: M::DEF.table,
+                }),
+            }
+        }
+    }
+
+    /// Like [`Executor::find_with_deleted`], but `None` when there is no
+    /// such row.
+    fn get_with_deleted<M: Model>(
+        &mut self,
+        key: M::Key,
+    ) -> impl Future<Output = Result<Option<Record<M>>, Error>> + Send {
+        async move {
+            let (statements, tenant) = by_key::<M>(self.tenant_id())?;
+            let params = with_tenant(&tenant, key.params());
+            let rows = traced_rows::<M, Self>(
+                self,
+                "find",
+                Sql::fixed(&statements.find_with_deleted),
+                &params,
+            )
+            .await?;
+            rows.first().map(Record::from_row).transpose()
+        }
+    }
+
     /// Updates the given columns of a live row; `updated_at` is bumped by
     /// the database. Returns the row as stored.
     fn update<M: Model>(
@@ -188,16 +243,7 @@ pub trait Executor: sealed::Sealed + Send {
         changes: Changes<M>,
     ) -> impl Future<Output = Result<Record<M>, Error>> + Send {
         async move {
-            if changes.is_empty() {
-                return Err(Error::InvalidQuery(
-                    "an update needs at least one change".to_owned(),
-                ));
-            }
-            if let Some(column) = changes.system_column() {
-                return Err(Error::InvalidQuery(format!(
-                    "`{column}` is managed by tenant-model and cannot be set in an update"
-                )));
-            }
+            changes.check()?;
             let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             let key_params = key.params();
             let first = statements.first_key_param + key_params.len();
@@ -579,46 +625,92 @@ impl Executor for Tx {
     }
 }
 
-impl Executor for TenantScope {
+/// A scope's statements: each one its own transaction, pipelined with
+/// `BEGIN`, the context and `COMMIT`. Shared by `TenantScope` and
+/// `&TenantScope`.
+macro_rules! scope_executor {
+    ($ty:ty) => {
+        impl Executor for $ty {
+            fn tenant_id(&self) -> Option<TenantId> {
+                Some(TenantScope::tenant_id(self))
+            }
+
+            #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+            fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send {
+                async move { Ok(Atomic::Owned(Box::new(self.begin().await?))) }
+            }
+
+            #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+            fn __rows<'a>(
+                &'a mut self,
+                sql: Sql<'a>,
+                params: &'a [Param<'a>],
+            ) -> impl Future<Output = Result<Vec<Row>, Error>> + Send + 'a {
+                async move { self.begin().await?.rows(sql, params, Finish::Commit).await }
+            }
+
+            #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+            fn __count<'a>(
+                &'a mut self,
+                sql: Sql<'a>,
+                params: &'a [Param<'a>],
+            ) -> impl Future<Output = Result<u64, Error>> + Send + 'a {
+                async move { self.begin().await?.count(sql, params, Finish::Commit).await }
+            }
+
+            #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+            fn __insert_chunks<'a, M: Model>(
+                &'a mut self,
+                models: &'a [M],
+                tenant: Option<TenantId>,
+            ) -> impl Future<Output = Result<u64, Error>> + Send + 'a {
+                async move {
+                    let mut tx = self.begin().await?;
+                    let inserted = insert_chunks(&mut tx, models, tenant).await?;
+                    tx.commit().await?;
+                    Ok(inserted)
+                }
+            }
+        }
+    };
+}
+
+scope_executor!(TenantScope);
+scope_executor!(&TenantScope);
+
+/// `&mut tx` and `&mut scope` are executors too, so query methods can take
+/// theirs by value.
+impl<E: Executor + ?Sized> Executor for &mut E {
     fn tenant_id(&self) -> Option<TenantId> {
-        Some(TenantScope::tenant_id(self))
+        (**self).tenant_id()
     }
 
-    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
     fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send {
-        async move { Ok(Atomic::Owned(Box::new(self.begin().await?))) }
+        (**self).__atomic()
     }
 
-    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
     fn __rows<'a>(
         &'a mut self,
         sql: Sql<'a>,
         params: &'a [Param<'a>],
     ) -> impl Future<Output = Result<Vec<Row>, Error>> + Send + 'a {
-        async move { self.begin().await?.rows(sql, params, Finish::Commit).await }
+        (**self).__rows(sql, params)
     }
 
-    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
     fn __count<'a>(
         &'a mut self,
         sql: Sql<'a>,
         params: &'a [Param<'a>],
     ) -> impl Future<Output = Result<u64, Error>> + Send + 'a {
-        async move { self.begin().await?.count(sql, params, Finish::Commit).await }
+        (**self).__count(sql, params)
     }
 
-    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
     fn __insert_chunks<'a, M: Model>(
         &'a mut self,
         models: &'a [M],
         tenant: Option<TenantId>,
     ) -> impl Future<Output = Result<u64, Error>> + Send + 'a {
-        async move {
-            let mut tx = self.begin().await?;
-            let inserted = insert_chunks(&mut tx, models, tenant).await?;
-            tx.commit().await?;
-            Ok(inserted)
-        }
+        (**self).__insert_chunks(models, tenant)
     }
 }
 

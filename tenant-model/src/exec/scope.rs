@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::exec::checked_pool::CheckedPool;
+use crate::exec::executor::Executor;
 use crate::exec::tx::{Context, Tx};
+use crate::model::record::Record;
+use crate::model::tenant::Tenant;
 use crate::model::tenant_id::TenantId;
 
 /// Statements acting for one tenant. Get one with [`crate::Db::tenant`].
@@ -63,19 +66,53 @@ impl TenantScope {
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls
     /// back when it returns `Err` or panics.
     ///
+    /// The error type is [`Error`], so a closure with several `?`s needs no
+    /// annotation; for an error type of your own, use
+    /// [`TenantScope::try_run`].
+    ///
     /// ```no_run
     /// # use tenant_model::prelude::*;
     /// # async fn f(db: tenant_model::Db, acme: TenantId) -> Result<(), tenant_model::Error> {
     /// let count = db
     ///     .tenant(acme)
     ///     .run(async |tx| {
+    ///         tx.raw_execute("SELECT 1", &[]).await?;
     ///         let rows = tx.raw_query("SELECT count(*) FROM users", &[]).await?;
-    ///         Ok::<i64, tenant_model::Error>(rows[0].get(0))
+    ///         Ok(rows[0].get::<_, i64>(0))
     ///     })
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    pub async fn run<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        F: AsyncFnOnce(&mut Tx) -> Result<T, Error>,
+    {
+        run_in(self.begin().await?, work).await
+    }
+
+    /// Like [`TenantScope::run`], with an error type of your own that
+    /// library errors convert into.
+    ///
+    /// ```no_run
+    /// # use tenant_model::prelude::*;
+    /// #[derive(Debug)]
+    /// enum AppError { Db(tenant_model::Error), Empty }
+    /// impl From<tenant_model::Error> for AppError {
+    ///     fn from(e: tenant_model::Error) -> Self { AppError::Db(e) }
+    /// }
+    /// # async fn f(db: tenant_model::Db, acme: TenantId) -> Result<(), AppError> {
+    /// let n: i64 = db
+    ///     .tenant(acme)
+    ///     .try_run(async |tx| {
+    ///         let rows = tx.raw_query("SELECT count(*) FROM users", &[]).await?;
+    ///         let n: i64 = rows[0].get(0);
+    ///         if n == 0 { return Err(AppError::Empty) }
+    ///         Ok(n)
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn try_run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         F: AsyncFnOnce(&mut Tx) -> Result<T, E>,
         E: From<Error>,
@@ -145,8 +182,30 @@ impl AdminScope {
     }
 
     /// Runs `work` in one admin transaction (commit on `Ok`, roll back on
-    /// `Err` or panic).
-    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    /// `Err` or panic). The error type is [`Error`]; for your own, use
+    /// [`AdminScope::try_run`].
+    pub async fn run<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        F: AsyncFnOnce(&mut Tx) -> Result<T, Error>,
+    {
+        run_in(self.begin().await?, work).await
+    }
+
+    /// Creates a tenant (active, with a fresh UUIDv7 id) and returns it as
+    /// stored. One audited admin transaction; a slug that is taken gives
+    /// [`Error::UniqueViolation`].
+    pub async fn create_tenant(
+        &self,
+        name: impl Into<String>,
+        slug: impl Into<String>,
+    ) -> Result<Record<Tenant>, Error> {
+        let tenant = Tenant::new(name, slug);
+        self.run(async |tx| tx.insert(tenant).await).await
+    }
+
+    /// Like [`AdminScope::run`], with an error type of your own that
+    /// library errors convert into.
+    pub async fn try_run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         F: AsyncFnOnce(&mut Tx) -> Result<T, E>,
         E: From<Error>,

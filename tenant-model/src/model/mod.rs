@@ -7,6 +7,7 @@ mod def;
 pub(crate) mod column;
 pub(crate) mod column_type;
 pub(crate) mod key;
+pub(crate) mod new_row;
 pub(crate) mod pg_enum;
 pub(crate) mod record;
 pub(crate) mod tenant;

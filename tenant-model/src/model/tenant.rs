@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::model::column::Column;
 use crate::model::column_type::{ColumnType, SqlType};
 use crate::model::record::decode;
+use crate::model::tenant_id::TenantId;
 use crate::model::{BoxedParam, ColumnDef, DefaultValue, Model, ModelDef, Param, Scope, UniqueDef};
 use crate::sql::model_sql::ModelSql;
 
@@ -28,12 +29,12 @@ use crate::sql::model_sql::ModelSql;
 /// # async fn f(db: Db, acme: TenantId) -> Result<(), tenant_model::Error> {
 /// // A tenant renames itself...
 /// db.tenant(acme)
-///     .update::<Tenant>(acme.into(), Changes::new().set(Tenant::NAME, "Acme Inc"))
+///     .update::<Tenant>(acme, Changes::new().set(Tenant::NAME, "Acme Inc"))
 ///     .await?;
 /// // ...but a slug change is audited admin work.
 /// db.admin("slug change, ticket 12")?
 ///     .run(async |tx| {
-///         tx.update::<Tenant>(acme.into(), Changes::new().set(Tenant::SLUG, "acme-inc"))
+///         tx.update::<Tenant>(acme, Changes::new().set(Tenant::SLUG, "acme-inc"))
 ///             .await
 ///     })
 ///     .await?;
@@ -41,8 +42,9 @@ use crate::sql::model_sql::ModelSql;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
-    /// Primary key (`DEFAULT gen_random_uuid()`).
-    pub id: Uuid,
+    /// Primary key (`DEFAULT gen_random_uuid()`): the [`TenantId`] scopes
+    /// take (a `Uuid` converts with `.into()`, both ways).
+    pub id: TenantId,
     /// Display name, `varchar(255)`.
     pub name: String,
     /// URL-friendly identifier, unique across all tenants, `varchar(100)`;
@@ -54,7 +56,7 @@ pub struct Tenant {
 
 impl Tenant {
     /// `id`
-    pub const ID: Column<Tenant, Uuid> = Column::new("id");
+    pub const ID: Column<Tenant, TenantId> = Column::new("id");
     /// `name`
     pub const NAME: Column<Tenant, String> = Column::new("name");
     /// `slug`
@@ -69,7 +71,7 @@ impl Tenant {
     /// A new active tenant with a fresh time-ordered id (UUIDv7).
     pub fn new(name: impl Into<String>, slug: impl Into<String>) -> Tenant {
         Tenant {
-            id: Uuid::now_v7(),
+            id: TenantId::from(Uuid::now_v7()),
             name: name.into(),
             slug: slug.into(),
             is_active: true,
@@ -96,7 +98,7 @@ const fn field(
 }
 
 impl Model for Tenant {
-    type Key = Uuid;
+    type Key = TenantId;
 
     const __TABLE: &'static str = "tenants";
 
@@ -108,7 +110,7 @@ impl Model for Tenant {
             ColumnDef {
                 primary_key: true,
                 default: Some(DefaultValue::Expr("gen_random_uuid()")),
-                ..field("id", <Uuid as ColumnType>::SQL_TYPE, None, None)
+                ..field("id", <TenantId as ColumnType>::SQL_TYPE, None, None)
             },
             field("name", <String as ColumnType>::SQL_TYPE, Some(255), None),
             field("slug", <String as ColumnType>::SQL_TYPE, Some(100), None),

@@ -1,13 +1,17 @@
 //! The query builder: `User::query().filter(...).order_by(...).limit(n)`.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 
 use futures_util::Stream;
 use tokio_postgres::types::ToSql;
 
 use crate::error::Error;
-use crate::exec::executor::{traced_rows, Executor};
+use crate::exec::atomic::Atomic;
+use crate::exec::executor::{traced_count, traced_rows, Executor};
+use crate::exec::scope::TenantScope;
 use crate::exec::statement::Sql;
 use crate::exec::tx::{Finish, Tx};
 use crate::model::column::Column;
@@ -15,6 +19,7 @@ use crate::model::key::Key;
 use crate::model::record::Record;
 use crate::model::tenant_id::TenantId;
 use crate::model::{BoxedParam, Model, Param};
+use crate::query::changes::Changes;
 use crate::query::filter::{Filter, Params};
 use crate::query::operand::Operand;
 use crate::sql::sql_text::ident;
@@ -365,26 +370,26 @@ impl<M: Model> Query<M> {
     }
 
     /// All matching rows.
-    pub async fn all<E: Executor>(self, executor: &mut E) -> Result<Vec<Record<M>>, Error> {
-        let tenant = scoped_tenant::<M, E>(executor);
+    pub async fn all<E: Executor>(self, mut executor: E) -> Result<Vec<Record<M>>, Error> {
+        let tenant = scoped_tenant::<M, E>(&executor);
         let (sql, params) = self.select_sql(&tenant)?;
         let sql = Sql::built(&sql, self.is_raw());
-        let rows = traced_rows::<M, E>(executor, "select", sql, &params).await?;
+        let rows = traced_rows::<M, E>(&mut executor, "select", sql, &params).await?;
         rows.iter().map(Record::from_row).collect()
     }
 
     /// The first matching row, if any (adds `LIMIT 1`).
-    pub async fn first<E: Executor>(self, executor: &mut E) -> Result<Option<Record<M>>, Error> {
+    pub async fn first<E: Executor>(self, executor: E) -> Result<Option<Record<M>>, Error> {
         Ok(self.limit(1).all(executor).await?.into_iter().next())
     }
 
     /// The number of matching rows (ignores order, limit and offset).
-    pub async fn count<E: Executor>(self, executor: &mut E) -> Result<i64, Error> {
-        let tenant = scoped_tenant::<M, E>(executor);
+    pub async fn count<E: Executor>(self, mut executor: E) -> Result<i64, Error> {
+        let tenant = scoped_tenant::<M, E>(&executor);
         let (where_clause, params) = self.where_clause(&tenant)?;
         let sql = format!("SELECT count(*) FROM {}{where_clause}", M::sql().table);
         let sql = Sql::built(&sql, self.is_raw());
-        let rows = traced_rows::<M, E>(executor, "count", sql, &params).await?;
+        let rows = traced_rows::<M, E>(&mut executor, "count", sql, &params).await?;
         let row = rows.first().ok_or(Error::NotFound {
             table: M::DEF.table,
         })?;
@@ -392,44 +397,133 @@ impl<M: Model> Query<M> {
     }
 
     /// Whether any row matches.
-    pub async fn exists<E: Executor>(self, executor: &mut E) -> Result<bool, Error> {
-        let tenant = scoped_tenant::<M, E>(executor);
+    pub async fn exists<E: Executor>(self, mut executor: E) -> Result<bool, Error> {
+        let tenant = scoped_tenant::<M, E>(&executor);
         let (where_clause, params) = self.where_clause(&tenant)?;
         let sql = format!(
             "SELECT EXISTS (SELECT 1 FROM {}{where_clause})",
             M::sql().table
         );
         let sql = Sql::built(&sql, self.is_raw());
-        let rows = traced_rows::<M, E>(executor, "exists", sql, &params).await?;
+        let rows = traced_rows::<M, E>(&mut executor, "exists", sql, &params).await?;
         let row = rows.first().ok_or(Error::NotFound {
             table: M::DEF.table,
         })?;
         crate::model::record::decode(row, 0)
     }
 
+    /// Updates the given columns of every matching row and returns how many
+    /// changed; `updated_at` is bumped by the database. Filtered by the
+    /// context's tenant like every statement (and by row-level security);
+    /// soft-deleted rows are left alone unless the query says
+    /// [`Query::with_deleted`] or [`Query::only_deleted`]. Order, limit and
+    /// offset are ignored.
+    ///
+    /// ```no_run
+    /// # use tenant_model::prelude::*;
+    /// # #[derive(TenantModel, Debug)]
+    /// # struct User { #[tenant_model(primary_key)] id: Uuid, email: String, is_active: bool }
+    /// # async fn f(mut tx: Tx) -> Result<(), Error> {
+    /// let n = User::query()
+    ///     .filter(User::EMAIL.like("%@old.test"))
+    ///     .update(Changes::new().set(User::IS_ACTIVE, false), &mut tx)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn update<E: Executor>(
+        self,
+        changes: Changes<M>,
+        mut executor: E,
+    ) -> Result<u64, Error> {
+        changes.check()?;
+        let tenant = scoped_tenant::<M, E>(&executor);
+        let (where_clause, mut params) = self.where_clause(&tenant)?;
+        let (assignments, values) = changes.assignments(params.len() + 1);
+        params.extend(values);
+        let sql = format!("UPDATE {} SET {assignments}{where_clause}", M::sql().table);
+        let sql = Sql::built(&sql, self.is_raw());
+        traced_count::<M, E>(&mut executor, "update", sql, &params).await
+    }
+
+    /// Deletes every matching row and returns how many: a soft delete on
+    /// models with `soft_delete` (as [`crate::Executor::delete`] by key,
+    /// with no `deleted_by`), a hard delete otherwise. Tenant-filtered like
+    /// every statement; order, limit and offset are ignored.
+    ///
+    /// A soft-delete model whose soft delete follows through to children
+    /// (`on_delete = cascade` relations) gives [`Error::InvalidQuery`]:
+    /// delete those rows by key, which follows the cascade.
+    pub async fn delete<E: Executor>(self, mut executor: E) -> Result<u64, Error> {
+        if M::DEF.soft_delete.is_none() {
+            return self.force_delete(executor).await;
+        }
+        if !crate::relation::cascade::steps(M::DEF, M::relations()).is_empty() {
+            return Err(Error::InvalidQuery(format!(
+                "{} soft-deletes its children with it; delete its rows by key",
+                M::DEF.rust_name
+            )));
+        }
+        // A soft delete never re-stamps a row that is deleted already.
+        let mut query = self;
+        match query.deleted {
+            Deleted::Only => return Ok(0),
+            Deleted::Include => query.deleted = Deleted::Hide,
+            Deleted::Hide => {}
+        }
+        let tenant = scoped_tenant::<M, E>(&executor);
+        let (where_clause, params) = query.where_clause(&tenant)?;
+        let sql = format!(
+            "UPDATE {} SET is_deleted = true, deleted_at = clock_timestamp(), deleted_by_id = NULL{where_clause}",
+            M::sql().table
+        );
+        let sql = Sql::built(&sql, query.is_raw());
+        traced_count::<M, E>(&mut executor, "soft_delete", sql, &params).await
+    }
+
+    /// Deletes every matching row for good (soft-deleted rows only when the
+    /// query includes them) and returns how many. Tenant-filtered like every
+    /// statement; order, limit and offset are ignored.
+    pub async fn force_delete<E: Executor>(self, mut executor: E) -> Result<u64, Error> {
+        let tenant = scoped_tenant::<M, E>(&executor);
+        let (where_clause, params) = self.where_clause(&tenant)?;
+        let sql = format!("DELETE FROM {}{where_clause}", M::sql().table);
+        let sql = Sql::built(&sql, self.is_raw());
+        traced_count::<M, E>(&mut executor, "delete", sql, &params).await
+    }
+
     /// Streams the matching rows with constant memory: a server-side cursor
-    /// in the transaction, fetched `batch` rows at a time.
+    /// in a transaction, fetched `batch` rows at a time.
+    ///
+    /// On `&mut tx` the cursor lives in that transaction. On a scope
+    /// (`&scope`, or `db.tenant(t)` by value) the stream takes a
+    /// transaction of its own for the cursor, commits it when the rows are
+    /// done and rolls it back when the stream is dropped before: the
+    /// connection goes back to the pool clean either way.
     ///
     /// ```no_run
     /// # use tenant_model::prelude::*;
     /// # #[derive(TenantModel, Debug)]
     /// # struct Event { #[tenant_model(primary_key)] id: Uuid, kind: String }
-    /// # async fn f(mut tx: tenant_model::Tx) -> Result<(), tenant_model::Error> {
+    /// # async fn f(mut tx: tenant_model::Tx, db: Db, acme: TenantId) -> Result<(), tenant_model::Error> {
     /// use futures_util::TryStreamExt;
     /// let mut rows = std::pin::pin!(Event::query().stream(&mut tx, 1000));
     /// while let Some(event) = rows.try_next().await? {
     ///     // one row at a time; at most 1000 in memory
     /// }
+    /// let all: Vec<_> = Event::query().stream(db.tenant(acme), 1000).try_collect().await?;
     /// # Ok(()) }
     /// ```
-    pub fn stream(
+    pub fn stream<'t, S: StreamSource<'t>>(
         self,
-        tx: &mut Tx,
+        source: S,
         batch: u32,
-    ) -> impl Stream<Item = Result<Record<M>, Error>> + Send + '_ {
+    ) -> impl Stream<Item = Result<Record<M>, Error>> + Send + 't
+    where
+        M: 't,
+    {
         let state = StreamState {
             query: Some(self),
-            tx,
+            source: Source::Closed(Box::pin(source.__open())),
             buffer: VecDeque::new(),
             cursor: None,
             batch: batch.max(1),
@@ -441,10 +535,15 @@ impl<M: Model> Query<M> {
                     return Ok(Some((Record::from_row(&row)?, state)));
                 }
                 if state.done {
+                    let mut atomic = state.source.take().await?;
                     if let Some(cursor) = state.cursor.take() {
                         let close = format!("CLOSE {cursor}");
-                        state.tx.count(Sql::from(&close), &[], Finish::Open).await?;
+                        atomic
+                            .tx()
+                            .count(Sql::from(&close), &[], Finish::Open)
+                            .await?;
                     }
+                    atomic.finish().await?;
                     return Ok(None);
                 }
                 state.fetch().await?;
@@ -453,9 +552,76 @@ impl<M: Model> Query<M> {
     }
 }
 
+/// What a [`Query::stream`] runs on: `&mut Tx` (its cursor lives in that
+/// transaction), or a tenant scope by value or reference (a transaction of
+/// its own, committed at the end, rolled back if the stream is dropped).
+pub trait StreamSource<'t>: stream_sealed::Sealed + Send + 't {
+    /// The transaction for the cursor.
+    #[doc(hidden)]
+    fn __open(self) -> impl Future<Output = Result<Atomic<'t>, Error>> + Send + 't;
+}
+
+mod stream_sealed {
+    pub trait Sealed {}
+    impl Sealed for &mut crate::exec::tx::Tx {}
+    impl Sealed for crate::exec::scope::TenantScope {}
+    impl Sealed for &crate::exec::scope::TenantScope {}
+}
+
+impl<'t> StreamSource<'t> for &'t mut Tx {
+    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+    fn __open(self) -> impl Future<Output = Result<Atomic<'t>, Error>> + Send + 't {
+        async move { Ok(Atomic::Borrowed(self)) }
+    }
+}
+
+impl<'t> StreamSource<'t> for TenantScope {
+    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+    fn __open(self) -> impl Future<Output = Result<Atomic<'t>, Error>> + Send + 't {
+        async move { Ok(Atomic::Owned(Box::new(self.begin().await?))) }
+    }
+}
+
+impl<'t> StreamSource<'t> for &'t TenantScope {
+    fn __open(self) -> impl Future<Output = Result<Atomic<'t>, Error>> + Send + 't {
+        self.clone().__open()
+    }
+}
+
+type Opening<'t> = Pin<Box<dyn Future<Output = Result<Atomic<'t>, Error>> + Send + 't>>;
+
+/// The stream's transaction: not yet opened, or open.
+enum Source<'t> {
+    Closed(Opening<'t>),
+    Open(Atomic<'t>),
+    Taken,
+}
+
+impl<'t> Source<'t> {
+    /// The transaction, opened on first use.
+    async fn tx(&mut self) -> Result<&mut Tx, Error> {
+        if let Source::Closed(opening) = self {
+            *self = Source::Open(opening.await?);
+        }
+        match self {
+            Source::Open(atomic) => Ok(atomic.tx()),
+            _ => Err(Error::TransactionClosed),
+        }
+    }
+
+    /// The transaction, to finish it.
+    async fn take(&mut self) -> Result<Atomic<'t>, Error> {
+        self.tx().await?;
+        match std::mem::replace(self, Source::Taken) {
+            Source::Open(atomic) => Ok(atomic),
+            _ => Err(Error::TransactionClosed),
+        }
+    }
+}
+
 struct StreamState<'t, M> {
     query: Option<Query<M>>,
-    tx: &'t mut Tx,
+    source: Source<'t>,
     buffer: VecDeque<tokio_postgres::Row>,
     cursor: Option<String>,
     batch: u32,
@@ -465,19 +631,19 @@ struct StreamState<'t, M> {
 impl<M: Model> StreamState<'_, M> {
     /// Declares the cursor on the first call, then fetches the next batch.
     async fn fetch(&mut self) -> Result<(), Error> {
+        let tx = self.source.tx().await?;
         if let Some(query) = self.query.take() {
-            let tenant = scoped_tenant::<M, Tx>(self.tx);
+            let tenant = scoped_tenant::<M, Tx>(tx);
             let (sql, params) = query.select_sql(&tenant)?;
-            let cursor = format!("tenant_model_cursor_{}", self.tx.next_cursor_id());
+            let cursor = format!("tenant_model_cursor_{}", tx.next_cursor_id());
             let declare = format!("DECLARE {cursor} NO SCROLL CURSOR FOR {sql}");
-            self.tx
-                .count(Sql::built(&declare, query.is_raw()), &params, Finish::Open)
+            tx.count(Sql::built(&declare, query.is_raw()), &params, Finish::Open)
                 .await?;
             self.cursor = Some(cursor);
         }
         let cursor = self.cursor.as_deref().ok_or(Error::TransactionClosed)?;
         let fetch = format!("FETCH FORWARD {} FROM {cursor}", self.batch);
-        let rows = self.tx.rows(Sql::from(&fetch), &[], Finish::Open).await?;
+        let rows = tx.rows(Sql::from(&fetch), &[], Finish::Open).await?;
         self.done = rows.len() < self.batch as usize;
         self.buffer.extend(rows);
         Ok(())

@@ -78,6 +78,21 @@ impl<M: Model> Changes<M> {
         self.sets.is_empty()
     }
 
+    /// Refuses an empty change set and one that sets a system column.
+    pub(crate) fn check(&self) -> Result<(), crate::error::Error> {
+        if self.is_empty() {
+            return Err(crate::error::Error::InvalidQuery(
+                "an update needs at least one change".to_owned(),
+            ));
+        }
+        if let Some(column) = self.system_column() {
+            return Err(crate::error::Error::InvalidQuery(format!(
+                "`{column}` is managed by tenant-model and cannot be set in an update"
+            )));
+        }
+        Ok(())
+    }
+
     /// The first system column in the set, if any (those are not settable).
     pub(crate) fn system_column(&self) -> Option<&'static str> {
         self.columns()

@@ -1,0 +1,16 @@
+use tenant_model::prelude::*;
+
+#[derive(TenantModel, Debug)]
+pub struct Member {
+    #[tenant_model(primary_key)]
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    #[tenant_model(default = true)]
+    pub is_active: bool,
+}
+
+fn main() {
+    // `name` is required too.
+    let _ = Member::with_defaults(("ann@acme.test".to_owned(),));
+}
