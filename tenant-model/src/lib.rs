@@ -163,7 +163,7 @@
 //! with [`embed_migrations!`], and driven from the command line of the
 //! `cli` feature (`tenant_model::cli::run(&schema, &migrations)`): see the
 //! [`migrate`] module.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 // Lets the derive's `::tenant_model::...` paths resolve inside this crate.
