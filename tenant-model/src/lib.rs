@@ -56,6 +56,8 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The [`guide`] walks through everything below, chapter by chapter.
+//!
 //! # Relationships
 //!
 //! Many-to-one relations come from references (`Team::ORGANIZATION` from
@@ -176,6 +178,7 @@ pub mod audit;
 pub mod cli;
 mod error;
 mod exec;
+pub mod guide;
 pub mod migrate;
 mod model;
 mod query;
