@@ -304,14 +304,14 @@ mod cascade {
 
     #[derive(TenantModel)]
     #[tenant_model(table = "folders", soft_delete, has_many(pages = DeclaredPage))]
-    pub struct Folder {
+    pub(super) struct Folder {
         #[tenant_model(primary_key)]
         pub id: Uuid,
     }
 
     #[derive(TenantModel)]
     #[tenant_model(table = "declared_pages", soft_delete)]
-    pub struct DeclaredPage {
+    pub(super) struct DeclaredPage {
         #[tenant_model(primary_key)]
         pub id: Uuid,
         #[tenant_model(references = Folder, on_delete = cascade)]
@@ -321,7 +321,7 @@ mod cascade {
     /// Cascades from `Folder`, which does not declare it.
     #[derive(TenantModel)]
     #[tenant_model(table = "stray_pages", soft_delete)]
-    pub struct StrayPage {
+    pub(super) struct StrayPage {
         #[tenant_model(primary_key)]
         pub id: Uuid,
         #[tenant_model(references = Folder, on_delete = cascade)]
@@ -331,7 +331,7 @@ mod cascade {
     /// Not a cascade: nothing to follow.
     #[derive(TenantModel)]
     #[tenant_model(table = "kept_pages", soft_delete)]
-    pub struct KeptPage {
+    pub(super) struct KeptPage {
         #[tenant_model(primary_key)]
         pub id: Uuid,
         #[tenant_model(references = Folder, on_delete = restrict)]
