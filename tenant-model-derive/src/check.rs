@@ -242,8 +242,8 @@ fn uniques_and_indexes(cx: &Ctxt, model: &Model) {
             .value
             .method
             .as_ref()
-            .map_or(true, |m| m.value.value == "btree");
-        let prefixed = index.value.tenant_prefix.as_ref().map_or(true, |p| p.value);
+            .is_none_or(|m| m.value.value == "btree");
+        let prefixed = index.value.tenant_prefix.as_ref().is_none_or(|p| p.value);
         if tenant && btree && prefixed {
             no_tenant_id(
                 cx,

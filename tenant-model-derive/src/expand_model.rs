@@ -324,7 +324,7 @@ fn index_def(index: &IndexAttr) -> TokenStream {
     });
     let predicate = option_str(index.predicate.as_ref());
     let method = option_str(index.method.as_ref());
-    let tenant_prefix = index.tenant_prefix.as_ref().map_or(true, |t| t.value);
+    let tenant_prefix = index.tenant_prefix.as_ref().is_none_or(|t| t.value);
     quote! {
         #p::IndexDef {
             name: #name,

@@ -31,7 +31,7 @@
 //!
 //! [tenant-model]: https://docs.rs/tenant-model
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;

@@ -56,6 +56,8 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The [`guide`] walks through everything below, chapter by chapter.
+//!
 //! # Relationships
 //!
 //! Many-to-one relations come from references (`Team::ORGANIZATION` from
@@ -163,7 +165,7 @@
 //! with [`embed_migrations!`], and driven from the command line of the
 //! `cli` feature (`tenant_model::cli::run(&schema, &migrations)`): see the
 //! [`migrate`] module.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 // Lets the derive's `::tenant_model::...` paths resolve inside this crate.
@@ -176,6 +178,7 @@ pub mod audit;
 pub mod cli;
 mod error;
 mod exec;
+pub mod guide;
 pub mod migrate;
 mod model;
 mod query;

@@ -107,7 +107,7 @@ impl Db {
     /// There is no fallback to a local server: the usual local connection
     /// (`postgres://postgres@localhost`) is a superuser, which a `Db`
     /// refuses. Point `DATABASE_URL` at the application's login role; for
-    /// tests and examples, [`crate::testing::TestDb`] (feature `testing`)
+    /// tests and examples, `tenant_model::testing::TestDb` (feature `testing`)
     /// finds or starts a server and makes such a role.
     ///
     /// # Errors

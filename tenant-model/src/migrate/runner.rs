@@ -350,7 +350,7 @@ impl<'m> Migrator<'m> {
         }
         self.migrations
             .iter()
-            .filter(|m| target.map_or(true, |t| m.version() <= t))
+            .filter(|m| target.is_none_or(|t| m.version() <= t))
             .filter(|m| {
                 ledger
                     .binary_search_by_key(&m.version(), |r| r.version)

@@ -33,7 +33,7 @@ pub(super) fn mentions_type(sql: &str, name: &str) -> bool {
         sql[at + m.len()..]
             .chars()
             .next()
-            .map_or(true, |c| !(c.is_ascii_alphanumeric() || c == '_'))
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
     })
 }
 

@@ -272,7 +272,7 @@ impl Planner<'_> {
         let revoked: Vec<&Grant> = from
             .grants
             .iter()
-            .filter(|g| g.column.as_ref().map_or(true, |c| to.column(c).is_some()))
+            .filter(|g| g.column.as_ref().is_none_or(|c| to.column(c).is_some()))
             .filter(|g| !to.grants.contains(g))
             .collect();
         let granted: Vec<&Grant> = to
