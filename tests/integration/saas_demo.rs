@@ -52,7 +52,10 @@ fn has_prefix<'a>(lines: &'a [String], prefix: &str) -> &'a str {
 
 /// What every run must show, wherever the server is.
 fn check(lines: &[String]) {
-    has(lines, "migrations: applied 20261203000000_init as the owner");
+    has(
+        lines,
+        "migrations: applied 20261203000000_init as the owner",
+    );
     has(
         lines,
         "login roles: <db>_app (in tenant_model_app), <db>_admin (in tenant_model_admin)",
@@ -69,7 +72,10 @@ fn check(lines: &[String]) {
         "Globex sees 2 users, 1 organization, 1 team, 2 memberships: \
          dee@globex.test, eve@globex.test",
     );
-    has(lines, "Globex looks up Acme's ann@acme.test by id: not found");
+    has(
+        lines,
+        "Globex looks up Acme's ann@acme.test by id: not found",
+    );
     // JSONB.
     has(lines, "Acme: ann@acme.test, cy@acme.test");
     has(lines, "Globex: dee@globex.test");
@@ -85,8 +91,14 @@ fn check(lines: &[String]) {
         "Acme restores bob@acme.test: live users ann@acme.test, bob@acme.test, cy@acme.test",
     );
     // Eager loading, with each member's role from the link row.
-    has(lines, "    Core: ann@acme.test (owner), bob@acme.test (member)");
-    has(lines, "    Lab: dee@globex.test (owner), eve@globex.test (member)");
+    has(
+        lines,
+        "    Core: ann@acme.test (owner), bob@acme.test (member)",
+    );
+    has(
+        lines,
+        "    Lab: dee@globex.test (owner), eve@globex.test (member)",
+    );
     has(
         lines,
         "admin (reason \"demo: count users across tenants\"): 5 users across 2 tenants",
@@ -105,8 +117,38 @@ fn check(lines: &[String]) {
     has(lines, "Acme's ann@acme.test is unchanged: Ann Archer");
     // Readable: no Debug output.
     for line in lines {
-        for debug in ["Some(", "None", "TenantId(", "Uuid(", "Record {", "Owner", "Member"] {
+        for debug in [
+            "Some(",
+            "None",
+            "TenantId(",
+            "Uuid(",
+            "Record {",
+            "Owner",
+            "Member",
+        ] {
             assert!(!line.contains(debug), "Debug text {debug:?} in {line:?}");
+        }
+    }
+}
+
+/// The sample output in the README's "Try it", every line of which the
+/// demo prints (the database's name and the server's version vary).
+fn check_readme_sample(lines: &[String]) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let sample = readme
+        .split_once("Its output (abridged):\n\n```text\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(sample, _)| sample)
+        .expect("the README shows the demo's output");
+    for line in sample.lines().filter(|l| !l.is_empty()) {
+        let line = line.replace("tenant_model_demo_1d248f76", "<db>");
+        match line.strip_suffix(": no findings") {
+            Some(audit) => {
+                let (prefix, _version) = audit.split_once(" on PostgreSQL ").expect("version");
+                assert!(has_prefix(lines, prefix).ends_with(": no findings"));
+            }
+            None => has(lines, &line),
         }
     }
 }
@@ -116,6 +158,7 @@ async fn the_demo_runs_twice_in_a_row_with_the_same_output() {
     let server = testing::server().await.expect("a PostgreSQL server");
     let first = run(server).await;
     check(&first);
+    check_readme_sample(&first);
     let second = run(server).await;
     assert_eq!(first, second, "two runs print the same");
 }

@@ -117,7 +117,9 @@ async fn tenant(db: &Db, plan: &Plan, out: &mut Output) -> Result<SeededTenant, 
                     team_id: team.id,
                     role: *role,
                 };
-                Team::MEMBERS.attach(&mut tx, team.id, member.id, link).await?;
+                Team::MEMBERS
+                    .attach(&mut tx, team.id, member.id, link)
+                    .await?;
                 links += 1;
             }
             teams.push(team);

@@ -101,7 +101,10 @@ async fn soft_delete(db: &Db, acme: &SeededTenant, out: &mut Output) -> Result<(
         .ok_or_else(|| DemoError::Unexpected("Acme has no second user".into()))?;
     let scope = || db.tenant(acme.id);
     scope().soft_delete::<User>(bob.id, Some(by.id)).await?;
-    let live = User::query().order_by(User::EMAIL.asc()).all(&mut scope()).await?;
+    let live = User::query()
+        .order_by(User::EMAIL.asc())
+        .all(&mut scope())
+        .await?;
     let deleted = User::query().only_deleted().all(&mut scope()).await?;
     out.line(format!(
         "{} soft-deletes {} (by {}): live users {}; soft-deleted {}",
@@ -118,7 +121,10 @@ async fn soft_delete(db: &Db, acme: &SeededTenant, out: &mut Output) -> Result<(
         if by_id.is_some() { "found" } else { "hidden" }
     ));
     scope().restore::<User>(bob.id).await?;
-    let live = User::query().order_by(User::EMAIL.asc()).all(&mut scope()).await?;
+    let live = User::query()
+        .order_by(User::EMAIL.asc())
+        .all(&mut scope())
+        .await?;
     out.line(format!(
         "{} restores {}: live users {}",
         acme.name,
@@ -211,11 +217,17 @@ async fn cross_tenant_write(
 
     let renamed = db
         .tenant(globex.id)
-        .update::<User>(ann.id, Changes::new().set(User::FULL_NAME, "Mallory".to_owned()))
+        .update::<User>(
+            ann.id,
+            Changes::new().set(User::FULL_NAME, "Mallory".to_owned()),
+        )
         .await;
     rejected(
         out,
-        &format!("{} renames {}'s {} by id", globex.name, acme.name, ann.email),
+        &format!(
+            "{} renames {}'s {} by id",
+            globex.name, acme.name, ann.email
+        ),
         renamed.map(|_| ()),
     )?;
 

@@ -360,7 +360,10 @@ mod tests {
         assert_eq!(forced.localhost, None);
         assert!(forced.cluster && forced.env_error.is_none());
         let wrong = Locator::from_vars(None, Some("clustre".into()));
-        assert!(wrong.env_error.unwrap().contains("\"clustre\" is not understood"));
+        assert!(wrong
+            .env_error
+            .unwrap()
+            .contains("\"clustre\" is not understood"));
     }
 
     #[test]
