@@ -54,7 +54,13 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Some(_) => {
+        Some(command) => {
+            if matches!(command, "-h" | "--help" | "help") {
+                println!(
+                    "With no command: the demo, the SaaS model end to end on a database \
+                     made for the run.\n"
+                );
+            }
             let migrations = tenant_model::embed_migrations!("examples/saas/migrations");
             tenant_model::cli::run(&models::schema(), &migrations).await
         }

@@ -10,6 +10,9 @@
 //! Each run creates a fresh database `tenant_model_demo_<8 hex>`, so the
 //! output is the same every run (only that name changes), and drops it,
 //! with the run's two login roles, before exiting — also when a step fails.
+//! A run killed midway (Ctrl-C) leaves them: `DROP DATABASE
+//! tenant_model_demo_... WITH (FORCE); DROP ROLE tenant_model_demo_..._app,
+//! tenant_model_demo_..._admin;` (a throwaway cluster goes away whole).
 
 mod database;
 mod error;
