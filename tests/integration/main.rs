@@ -25,6 +25,7 @@ mod query;
 mod readme;
 mod relations;
 mod relations_soft_delete;
+mod saas_demo;
 mod schema;
 mod session_state;
 mod support;

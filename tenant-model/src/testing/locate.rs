@@ -14,6 +14,10 @@ use crate::Error;
 /// The server tried when `DATABASE_URL` is not set.
 pub const LOCALHOST_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+/// The environment variable that forces a throwaway cluster:
+/// `TENANT_MODEL_SERVER=cluster` (see [`Locator::from_env`]).
+pub const SERVER_ENV: &str = "TENANT_MODEL_SERVER";
+
 /// The database the harness connects to for cluster-wide work (creating
 /// databases and roles, the template lock).
 const MAINTENANCE_DB: &str = "postgres";
@@ -113,6 +117,8 @@ pub struct Locator {
     database_url: Option<String>,
     localhost: Option<String>,
     cluster: bool,
+    /// Why the environment could not be read: reported by `locate`.
+    env_error: Option<String>,
 }
 
 impl Default for Locator {
@@ -129,16 +135,41 @@ impl Locator {
             database_url: None,
             localhost: Some(LOCALHOST_URL.to_owned()),
             cluster: true,
+            env_error: None,
         }
     }
 
     /// [`Locator::new`] with `DATABASE_URL` from the environment (an empty
     /// value counts as unset).
+    ///
+    /// `TENANT_MODEL_SERVER=cluster` ([`SERVER_ENV`]) skips `DATABASE_URL`
+    /// and the local default and starts a throwaway cluster, as on a
+    /// machine where no server runs yet (to try that path on one where a
+    /// server does). Any other non-empty value makes [`Locator::locate`]
+    /// fail with [`Error::NoDatabase`] naming it.
     pub fn from_env() -> Locator {
-        let url = std::env::var_os("DATABASE_URL")
-            .filter(|v| !v.is_empty())
-            .map(|v| v.to_string_lossy().into_owned());
-        Locator::new().database_url(url.as_deref())
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(|v| v.to_string_lossy().into_owned())
+        };
+        Locator::from_vars(var("DATABASE_URL"), var(SERVER_ENV))
+    }
+
+    /// [`Locator::from_env`] on given values of `DATABASE_URL` and
+    /// [`SERVER_ENV`].
+    fn from_vars(database_url: Option<String>, server: Option<String>) -> Locator {
+        match server.as_deref() {
+            None => Locator::new().database_url(database_url.as_deref()),
+            Some("cluster") => Locator::new().localhost(None),
+            Some(other) => Locator {
+                env_error: Some(format!(
+                    "{SERVER_ENV}={other:?} is not understood: unset it, or set it to \"cluster\" \
+                     to start a throwaway cluster"
+                )),
+                ..Locator::new()
+            },
+        }
     }
 
     /// Sets the `DATABASE_URL` value: a URL (`postgres://user:pw@host/db`)
@@ -167,6 +198,9 @@ impl Locator {
     ///
     /// [`Error::NoDatabase`] as described on [`Locator`].
     pub async fn locate(&self) -> Result<Server, Error> {
+        if let Some(message) = &self.env_error {
+            return Err(Error::NoDatabase(message.clone()));
+        }
         if let Some(url) = &self.database_url {
             let config = maintenance_config(url)
                 .map_err(|e| Error::NoDatabase(format!("DATABASE_URL is not valid: {e}")))?;
@@ -313,6 +347,23 @@ mod tests {
         assert_eq!(config.get_user(), Some("app"));
         let config = maintenance_config("host=/run/postgresql").unwrap();
         assert_eq!(config.get_user(), Some("postgres"));
+    }
+
+    #[test]
+    fn the_environment_can_force_a_throwaway_cluster() {
+        let url = Some("postgres://u@h/d".to_owned());
+        let default = Locator::from_vars(url.clone(), None);
+        assert_eq!(default.database_url, url);
+        assert_eq!(default.localhost.as_deref(), Some(LOCALHOST_URL));
+        let forced = Locator::from_vars(url, Some("cluster".into()));
+        assert_eq!(forced.database_url, None);
+        assert_eq!(forced.localhost, None);
+        assert!(forced.cluster && forced.env_error.is_none());
+        let wrong = Locator::from_vars(None, Some("clustre".into()));
+        assert!(wrong
+            .env_error
+            .unwrap()
+            .contains("\"clustre\" is not understood"));
     }
 
     #[test]

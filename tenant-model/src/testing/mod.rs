@@ -37,6 +37,10 @@
 //!    stopped and its folder removed when the process exits, however it
 //!    exits: see [`Cluster`].
 //!
+//! `TENANT_MODEL_SERVER=cluster` ([`SERVER_ENV`]) skips the first two and
+//! goes straight to the throwaway cluster: how a machine with no server
+//! running behaves, tried on one that has a server.
+//!
 //! Otherwise every test fails with [`Error::NoDatabase`],
 //! whose message names the three options; tests never skip silently.
 //! The user must be a superuser (or have `CREATEDB` and `CREATEROLE`); the
@@ -84,7 +88,7 @@ mod locate;
 
 pub use cluster::Cluster;
 pub use database::TestDb;
-pub use locate::{Locator, Origin, Server, LOCALHOST_URL};
+pub use locate::{Locator, Origin, Server, LOCALHOST_URL, SERVER_ENV};
 
 use tokio::sync::OnceCell;
 use tokio_postgres::{Client, Config, NoTls};
