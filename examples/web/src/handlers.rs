@@ -110,7 +110,11 @@ pub async fn create_user(
 }
 
 /// `GET /users/{id}`.
-pub async fn get_user(State(s): State<AppState>, Caller(ctx): Caller, key: Id) -> ApiResult<UserOut> {
+pub async fn get_user(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    key: Id,
+) -> ApiResult<UserOut> {
     let user = s.db.for_context(&ctx).find::<User>(id(key)?).await?;
     Ok(Json(user.into()))
 }
@@ -206,7 +210,10 @@ pub async fn get_organization(
     Caller(ctx): Caller,
     key: Id,
 ) -> ApiResult<OrganizationOut> {
-    let org = s.db.for_context(&ctx).find::<Organization>(id(key)?).await?;
+    let org =
+        s.db.for_context(&ctx)
+            .find::<Organization>(id(key)?)
+            .await?;
     Ok(Json(org.into()))
 }
 
@@ -219,7 +226,10 @@ pub async fn patch_organization(
 ) -> ApiResult<OrganizationOut> {
     let (key, patch) = (id(key)?, body(patch)?);
     let changes = Changes::new().set(Organization::NAME, patch.name);
-    let org = s.db.for_context(&ctx).update::<Organization>(key, changes).await?;
+    let org =
+        s.db.for_context(&ctx)
+            .update::<Organization>(key, changes)
+            .await?;
     Ok(Json(org.into()))
 }
 
@@ -229,7 +239,9 @@ pub async fn delete_organization(
     Caller(ctx): Caller,
     key: Id,
 ) -> Result<StatusCode, ApiError> {
-    s.db.for_context(&ctx).delete::<Organization>(id(key)?).await?;
+    s.db.for_context(&ctx)
+        .delete::<Organization>(id(key)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -296,7 +308,11 @@ pub async fn create_team(
 }
 
 /// `GET /teams/{id}`.
-pub async fn get_team(State(s): State<AppState>, Caller(ctx): Caller, key: Id) -> ApiResult<TeamOut> {
+pub async fn get_team(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    key: Id,
+) -> ApiResult<TeamOut> {
     let team = s.db.for_context(&ctx).find::<Team>(id(key)?).await?;
     Ok(Json(team.into()))
 }

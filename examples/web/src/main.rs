@@ -65,7 +65,10 @@ async fn serve(keys: Keys) -> Result<(), Box<dyn std::error::Error>> {
     for (name, slug) in [("Acme", "acme"), ("Globex", "globex")] {
         let tenant = create_tenant(&db, name, slug).await?;
         let token = keys.sign(&Claims::for_tenant(tenant, "dev", TOKEN_TTL))?;
-        println!("tenant {slug}: {tenant}\n  export {}={token}", slug.to_uppercase());
+        println!(
+            "tenant {slug}: {tenant}\n  export {}={token}",
+            slug.to_uppercase()
+        );
     }
     let addr = std::env::var("WEB_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
