@@ -6,6 +6,18 @@
 //! ([`tenant_model::Db::for_context`]) from the token's claims, so the
 //! tenant never comes from the URL or the body, and another tenant's ids
 //! are simply not found. [`error`] maps the library's errors to statuses.
+//!
+//! ```no_run
+//! # async fn serve(db: tenant_model::Db) -> std::io::Result<()> {
+//! // `db` connects as the application's role (not a superuser or owner).
+//! let app = web::app(db, web::auth::Keys::new(&web::auth::secret_from_env()));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+//!
+//! `tests/http.rs` serves it the same way on a loopback port and drives it
+//! over HTTP.
 
 #![allow(unreachable_pub)]
 
