@@ -9,7 +9,9 @@
 //! server, or a throwaway cluster from the local binaries), makes a fresh
 //! database with the SaaS schema and login roles through the test harness
 //! (`tenant_model::testing::TestDb`), connects as the application role,
-//! creates two demo tenants and prints a token for each. The database is
+//! creates the tenants named in `WEB_TENANTS` (comma-separated slugs,
+//! default `acme,globex`) in an audited admin scope and prints a token for
+//! each. The database is
 //! dropped when the server stops (Ctrl-C): this is a development server.
 
 use std::process::ExitCode;
@@ -62,13 +64,18 @@ async fn serve(keys: Keys) -> Result<(), Box<dyn std::error::Error>> {
         database.name(),
         role.name
     );
-    for (name, slug) in [("Acme", "acme"), ("Globex", "globex")] {
-        let tenant = create_tenant(&db, name, slug).await?;
+    let slugs = std::env::var("WEB_TENANTS").unwrap_or_else(|_| "acme,globex".to_owned());
+    for slug in slugs.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let tenant = create_tenant(&db, &display_name(slug), slug).await?;
         let token = keys.sign(&Claims::for_tenant(tenant, "dev", TOKEN_TTL))?;
-        println!(
-            "tenant {slug}: {tenant}\n  export {}={token}",
-            slug.to_uppercase()
-        );
+        let var: String = slug
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' => c.to_ascii_uppercase(),
+                _ => '_',
+            })
+            .collect();
+        println!("tenant {slug}: {tenant}\n  export {var}={token}");
     }
     let addr = std::env::var("WEB_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
@@ -81,6 +88,15 @@ async fn serve(keys: Keys) -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     database.close().await?;
     Ok(())
+}
+
+/// `acme` -> `Acme`.
+fn display_name(slug: &str) -> String {
+    let mut chars = slug.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Creates a tenant in an audited admin scope; returns its id.
