@@ -25,9 +25,7 @@ async fn main() -> Result<(), Error> {
     let schema = Schema::new().model::<Note>();
     let test_db = TestDb::new(&schema).await?;
     let db = Db::from_pool(test_db.app_pool(4)).with_admin(test_db.admin_pool(1));
-    let acme = db.admin("create a tenant")?;
-    let acme = acme.run(async |tx| tx.insert(Tenant::new("Acme", "acme")).await);
-    let acme = TenantId::from(acme.await?.id);
+    let acme = db.create_tenant("Acme", "acme").await?.id; // audited admin work
 
     // Everything below runs in Acme's tenant context, one round trip each.
     let note = Note {
@@ -37,7 +35,7 @@ async fn main() -> Result<(), Error> {
     };
     db.tenant(acme).insert(note).await?;
     let hello = Note::query().filter(Note::TAGS.contains(serde_json::json!(["first"])));
-    let notes = db.tenant(acme).run(async |tx| hello.all(tx).await).await?;
+    let notes = hello.all(db.tenant(acme)).await?;
     println!("Acme has {} note(s): {}", notes.len(), notes[0].title);
     Ok(())
 }

@@ -84,7 +84,7 @@ async fn tenant(db: &Db, plan: &Plan, out: &mut Output) -> Result<SeededTenant, 
     let row = admin
         .run(async |tx| tx.insert(Tenant::new(plan.name, plan.slug)).await)
         .await?;
-    let id: TenantId = row.id.into();
+    let id: TenantId = row.id;
 
     let mut tx = db.tenant(id).begin().await?;
     let mut users = Vec::new();

@@ -172,9 +172,9 @@ async fn admin_count(db: &Db, out: &mut Output) -> Result<(), DemoError> {
     let (tenants, users) = db
         .admin(reason)?
         .run(async |tx| {
-            let tenants = Tenant::query().count(tx).await?;
+            let tenants = Tenant::query().count(&mut *tx).await?;
             let users = User::query().count(tx).await?;
-            Ok::<_, Error>((tenants, users))
+            Ok((tenants, users))
         })
         .await?;
     out.line(format!(

@@ -105,5 +105,5 @@ async fn create_tenant(db: &Db, name: &str, slug: &str) -> Result<TenantId, Erro
         .admin(format!("web example: create tenant {slug}"))?
         .run(async |tx| tx.insert(Tenant::new(name, slug)).await)
         .await?;
-    Ok(TenantId::from(tenant.model().id))
+    Ok(tenant.model().id)
 }

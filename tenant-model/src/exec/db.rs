@@ -270,7 +270,7 @@ impl Db {
     }
 
     /// Creates a tenant through the admin scope (creating tenants is admin
-    /// work, audited with the reason "create tenant <slug>"), and returns
+    /// work, audited with the reason `"create tenant <slug>"`), and returns
     /// it as stored; its `id` is the [`TenantId`] to scope by.
     ///
     /// ```no_run
