@@ -26,10 +26,11 @@
 #[path = "../examples/saas/models.rs"]
 #[allow(dead_code)]
 mod models;
+mod support;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::Criterion;
 use tenant_model::testing::TestDb;
@@ -185,40 +186,16 @@ fn main() {
     group.finish();
     c.final_summary();
 
-    let rounds: usize = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(500);
-    let interleaved = runtime.block_on(interleaved_medians(&f, rounds));
+    let rounds = support::rounds(500);
+    let interleaved = runtime.block_on(support::interleaved_medians(VARIANTS, rounds, async |v| {
+        f.run(v).await
+    }));
     report(&out.join("relations"), interleaved, rounds);
-}
-
-/// Runs `rounds` rounds of every variant (rotating which goes first) and
-/// returns each variant's median time in nanoseconds.
-async fn interleaved_medians(f: &Fixture, rounds: usize) -> [f64; 2] {
-    let mut times: [Vec<f64>; 2] = Default::default();
-    for round in 0..rounds {
-        for k in 0..VARIANTS.len() {
-            let i = (round + k) % VARIANTS.len();
-            let start = Instant::now();
-            f.run(VARIANTS[i]).await;
-            times[i].push(start.elapsed().as_nanos() as f64);
-        }
-    }
-    times.map(|mut t| {
-        t.sort_by(f64::total_cmp);
-        t.get(t.len() / 2).copied().unwrap_or(f64::NAN)
-    })
 }
 
 /// Prints and stores the ratio of medians: criterion's and the interleaved one.
 fn report(dir: &std::path::Path, interleaved: [f64; 2], rounds: usize) {
-    let criterion_median = |name: &str| -> Option<f64> {
-        let text = std::fs::read_to_string(dir.join(name).join("new/estimates.json")).ok()?;
-        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-        json["median"]["point_estimate"].as_f64()
-    };
-    let sequential = VARIANTS.map(|v| criterion_median(v).unwrap_or(f64::NAN));
+    let sequential = support::criterion_medians(dir, VARIANTS);
     let ratios = |[hand, eager]: [f64; 2]| {
         serde_json::json!({
             "median_ns": { "hand_written": hand, "eager": eager },
@@ -247,9 +224,5 @@ fn report(dir: &std::path::Path, interleaved: [f64; 2], rounds: usize) {
             eager / 1e3
         );
     }
-    let _ = std::fs::create_dir_all(dir);
-    let _ = std::fs::write(
-        dir.join("ratios.json"),
-        serde_json::to_string_pretty(&all).unwrap_or_default(),
-    );
+    support::write_ratios(dir, &all);
 }
