@@ -173,6 +173,46 @@ async fn a_statement_after_a_failed_one_reports_the_aborted_transaction() {
     tx.rollback().await.unwrap();
 }
 
+/// PostgreSQL answers `COMMIT` in a transaction an error aborted with a
+/// `ROLLBACK` and no error: a caller who let an error pass would be told
+/// its work was committed when none of it was. The commit says so instead.
+#[tokio::test]
+async fn committing_a_transaction_an_error_aborted_is_refused_not_a_silent_rollback() {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 1);
+    let mut tx = db.tenant(seed.tenant_a).begin().await.unwrap();
+    tx.insert(user("kept@acme.test")).await.unwrap();
+    let duplicate = tx.insert(user("ann@acme.test")).await.unwrap_err();
+    assert!(duplicate.is_unique_violation(), "{duplicate}");
+    let err = tx.commit().await.unwrap_err();
+    assert!(matches!(err, Error::TransactionAborted { .. }), "{err}");
+    let stored = User::query()
+        .filter(User::EMAIL.eq("kept@acme.test"))
+        .count(db.tenant(seed.tenant_a))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored, 0,
+        "the transaction was rolled back, as the error says"
+    );
+
+    // Recovered with a savepoint, the transaction commits as usual.
+    let mut tx = db.tenant(seed.tenant_a).begin().await.unwrap();
+    tx.raw_execute("SAVEPOINT s", &[]).await.unwrap();
+    tx.insert(user("ann@acme.test")).await.unwrap_err();
+    tx.raw_execute("ROLLBACK TO SAVEPOINT s", &[])
+        .await
+        .unwrap();
+    tx.insert(user("kept@acme.test")).await.unwrap();
+    tx.commit().await.unwrap();
+    let stored = User::query()
+        .filter(User::EMAIL.eq("kept@acme.test"))
+        .count(db.tenant(seed.tenant_a))
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+}
+
 #[tokio::test]
 async fn a_terminated_backend_is_a_lost_connection() {
     let seed = seeded().await;

@@ -92,6 +92,10 @@ pub struct Tx {
     started: bool,
     /// Whether non-library SQL ran: the session then needs a cleanup.
     raw: bool,
+    /// Whether the last statement failed, which aborts the transaction on
+    /// the server until it rolls back (or back to a savepoint: then the
+    /// next statement succeeds and clears this).
+    aborted: bool,
     context: Context,
     cursors: u32,
 }
@@ -181,6 +185,7 @@ impl Tx {
             conn: Some(conn),
             started: false,
             raw: false,
+            aborted: false,
             context,
             cursors: 0,
         }
@@ -273,6 +278,7 @@ impl Tx {
         if clean {
             self.after_cleanup(cleaned);
         }
+        self.aborted = begun.is_err() || context_set.is_err() || output.is_err();
         begun?;
         context_set?;
         let output = output?;
@@ -321,6 +327,11 @@ impl Tx {
     }
 
     /// Commits. A transaction that sent nothing commits without a round trip.
+    ///
+    /// After a statement of this transaction failed (and no savepoint
+    /// recovered it), nothing can be committed: the transaction is rolled
+    /// back and this returns [`Error::TransactionAborted`], never `Ok` for
+    /// work that was not stored.
     pub async fn commit(mut self) -> Result<(), Error> {
         self.finish("COMMIT").await
     }
@@ -337,6 +348,15 @@ impl Tx {
             return Ok(());
         }
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
+        // PostgreSQL answers COMMIT in an aborted transaction with a
+        // ROLLBACK and no error: rather than report a commit that did not
+        // happen, ask the server (it refuses with 25P02), roll back, and
+        // return its refusal.
+        let refused = match sql == "COMMIT" && self.aborted {
+            true => conn.batch_execute("SELECT 1").await.err(),
+            false => None,
+        };
+        let sql = if refused.is_some() { "ROLLBACK" } else { sql };
         let statement = conn.prepare_cached(sql).await?;
         let clean = self.raw;
         let (ended, cleaned) = tokio::join!(
@@ -351,7 +371,10 @@ impl Tx {
             self.after_cleanup(cleaned);
         }
         ended?;
-        Ok(())
+        match refused {
+            Some(refusal) => Err(refusal.into()),
+            None => Ok(()),
+        }
     }
 }
 
