@@ -203,6 +203,7 @@ pub use exec::db::{Db, DEFAULT_POOL_SIZE};
 pub use exec::executor::Executor;
 pub use exec::pool::{PoolTimeouts, TimeoutKind};
 pub use exec::scope::{AdminScope, TenantScope};
+pub use exec::server_mode::ServerMode;
 pub use exec::session::SESSION_CLEANUP;
 pub use exec::statement::STATEMENT_CACHE_SIZE;
 pub use exec::tx::Tx;

@@ -1,5 +1,6 @@
 //! A pool whose login role is checked once, on its first connection:
-//! a role that can escape row-level security is refused.
+//! a role that can escape row-level security is refused. The same check
+//! settles the [`ServerMode`] (plain PostgreSQL or Citus).
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use tokio::sync::OnceCell;
 
 use crate::audit::ConnectionRole;
 use crate::error::Error;
+use crate::exec::server_mode::ServerMode;
 
 /// A pool and the verdict on its role, shared by every clone (and so by
 /// every scope made from the same [`crate::Db`]).
@@ -21,25 +23,36 @@ struct Gate {
     /// Set once the role has been read and accepted (or let through by the
     /// opt-out); a refusal is not remembered, so every checkout of a
     /// refused pool fails, and one whose role is fixed recovers.
-    accepted: OnceCell<ConnectionRole>,
+    accepted: OnceCell<Accepted>,
     /// [`crate::Db::insecure_allow_rls_bypass`]: warn instead of refusing.
     allow_bypass: bool,
+    /// [`crate::Db::server_mode`], resolved at the first check.
+    mode: ServerMode,
+}
+
+/// What the first check read.
+struct Accepted {
+    role: ConnectionRole,
+    /// Never [`ServerMode::Detect`].
+    mode: ServerMode,
 }
 
 impl CheckedPool {
-    pub(crate) fn new(pool: Pool, allow_bypass: bool) -> CheckedPool {
+    pub(crate) fn new(pool: Pool, allow_bypass: bool, mode: ServerMode) -> CheckedPool {
         CheckedPool {
             pool,
             gate: Arc::new(Gate {
                 accepted: OnceCell::new(),
                 allow_bypass,
+                mode,
             }),
         }
     }
 
-    /// The same pool, checked afresh, with or without the opt-out.
-    pub(crate) fn rechecked(&self, allow_bypass: bool) -> CheckedPool {
-        CheckedPool::new(self.pool.clone(), allow_bypass)
+    /// The same pool, checked afresh, with or without the opt-out, in the
+    /// given mode.
+    pub(crate) fn rechecked(&self, allow_bypass: bool, mode: ServerMode) -> CheckedPool {
+        CheckedPool::new(self.pool.clone(), allow_bypass, mode)
     }
 
     /// The pool itself, unchecked.
@@ -47,30 +60,48 @@ impl CheckedPool {
         &self.pool
     }
 
-    /// A connection, once the role is accepted. The first checkout reads the
-    /// role (one query, on the connection it returns); later ones only
-    /// look at the stored verdict.
-    pub(crate) async fn get(&self) -> Result<Object, Error> {
+    /// A connection, once the role is accepted, and the server's mode
+    /// (never [`ServerMode::Detect`]). The first checkout reads the role
+    /// and, when detecting, the mode (two pipelined queries, on the
+    /// connection it returns); later ones only look at the stored verdict.
+    pub(crate) async fn get(&self) -> Result<(Object, ServerMode), Error> {
         let conn = self.pool.get().await?;
-        self.check(&conn).await?;
-        Ok(conn)
+        let mode = self.check(&conn).await?.mode;
+        Ok((conn, mode))
     }
 
     /// The accepted role, checking it first if no checkout has yet.
     pub(crate) async fn role(&self) -> Result<&ConnectionRole, Error> {
         match self.gate.accepted.get() {
-            Some(role) => Ok(role),
-            None => self.check(&self.pool.get().await?).await,
+            Some(accepted) => Ok(&accepted.role),
+            None => Ok(&self.check(&self.pool.get().await?).await?.role),
         }
     }
 
-    async fn check(&self, conn: &Object) -> Result<&ConnectionRole, Error> {
+    /// The server's mode (never [`ServerMode::Detect`]), checking the pool
+    /// first if no checkout has yet.
+    pub(crate) async fn mode(&self) -> Result<ServerMode, Error> {
+        match self.gate.accepted.get() {
+            Some(accepted) => Ok(accepted.mode),
+            None => Ok(self.check(&self.pool.get().await?).await?.mode),
+        }
+    }
+
+    async fn check(&self, conn: &Object) -> Result<&Accepted, Error> {
         self.gate
             .accepted
             .get_or_try_init(|| async {
-                let role = ConnectionRole::query(conn).await?;
+                let (role, mode) = tokio::join!(
+                    biased;
+                    ConnectionRole::query(conn),
+                    self.gate.mode.resolve(conn),
+                );
+                let (role, mode) = (role?, mode?);
+                if mode.is_citus() {
+                    tracing::debug!(target: "tenant_model", "Citus: the tenant context is sent with SET LOCAL");
+                }
                 let Some(escape) = role.escapes().into_iter().next() else {
-                    return Ok(role);
+                    return Ok(Accepted { role, mode });
                 };
                 if !self.gate.allow_bypass {
                     return Err(Error::UnsafeRole {
@@ -85,7 +116,7 @@ impl CheckedPool {
                     "INSECURE: row-level security does not hold for this pool's role; \
                      Db::insecure_allow_rls_bypass() let it through (development only)"
                 );
-                Ok(role)
+                Ok(Accepted { role, mode })
             })
             .await
     }

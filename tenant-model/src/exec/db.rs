@@ -11,6 +11,7 @@ use crate::exec::checked_pool::CheckedPool;
 use crate::exec::context::TenantContext;
 use crate::exec::pool::PoolTimeouts;
 use crate::exec::scope::{AdminScope, TenantScope};
+use crate::exec::server_mode::ServerMode;
 use crate::model::record::Record;
 use crate::model::tenant::Tenant;
 use crate::model::tenant_id::TenantId;
@@ -50,6 +51,8 @@ struct Inner {
     admin_pool: Option<CheckedPool>,
     /// [`Db::insecure_allow_rls_bypass`].
     allow_rls_bypass: bool,
+    /// [`Db::server_mode`].
+    mode: ServerMode,
 }
 
 impl std::fmt::Debug for Db {
@@ -61,6 +64,7 @@ impl std::fmt::Debug for Db {
                 &self.inner.admin_pool.as_ref().map(|p| p.pool().status()),
             )
             .field("allow_rls_bypass", &self.inner.allow_rls_bypass)
+            .field("server_mode", &self.inner.mode)
             .finish()
     }
 }
@@ -80,9 +84,10 @@ impl Db {
     pub fn from_pool(pool: Pool) -> Db {
         Db {
             inner: Arc::new(Inner {
-                pool: CheckedPool::new(pool, false),
+                pool: CheckedPool::new(pool, false, ServerMode::Detect),
                 admin_pool: None,
                 allow_rls_bypass: false,
+                mode: ServerMode::Detect,
             }),
         }
     }
@@ -167,11 +172,58 @@ impl Db {
     /// any raw statement undoes that (`RESET ROLE`), so it was never a
     /// security boundary.
     pub fn insecure_allow_rls_bypass(self) -> Db {
+        self.rebuilt(true, self.inner.mode)
+    }
+
+    /// Sets how the tenant context is sent: [`ServerMode::Detect`] (the
+    /// default) reads it from the first connection of each pool (the
+    /// `citus` extension in `pg_extension` means Citus);
+    /// [`ServerMode::Citus`] and [`ServerMode::Plain`] skip the detection.
+    /// Applies to the tenant and the admin pool, and checks them afresh.
+    ///
+    /// On Citus every transaction sends `SET LOCAL
+    /// citus.propagate_set_commands = 'local'` and `SET LOCAL app.tenant_id
+    /// = '<uuid>'` (or `app.is_superuser = 'on'` in the admin scope) as
+    /// their own message, pipelined behind `BEGIN`, so the context reaches
+    /// the workers in the same single round trip (see the guide's Citus
+    /// chapter).
+    ///
+    /// ```no_run
+    /// use tenant_model::{Db, ServerMode};
+    /// # async fn f() -> Result<(), tenant_model::Error> {
+    /// let db = Db::from_pool(Db::pool_for("postgres://app@coordinator/saas", 16)?)
+    ///     .server_mode(ServerMode::Citus);
+    /// assert_eq!(db.check_server_mode().await?, ServerMode::Citus);
+    /// # Ok(()) }
+    /// ```
+    pub fn server_mode(self, mode: ServerMode) -> Db {
+        self.rebuilt(self.inner.allow_rls_bypass, mode)
+    }
+
+    /// The server mode of the tenant pool, resolved: [`ServerMode::Plain`]
+    /// or [`ServerMode::Citus`], detected on the first connection unless
+    /// set with [`Db::server_mode`]. Like [`Db::check_role`], it checks the
+    /// pool when no checkout has yet.
+    ///
+    /// # Errors
+    ///
+    /// As [`Db::check_role`].
+    pub async fn check_server_mode(&self) -> Result<ServerMode, Error> {
+        self.inner.pool.mode().await
+    }
+
+    /// The same pools, checked afresh with these settings.
+    fn rebuilt(&self, allow_rls_bypass: bool, mode: ServerMode) -> Db {
         Db {
             inner: Arc::new(Inner {
-                pool: self.inner.pool.rechecked(true),
-                admin_pool: self.inner.admin_pool.as_ref().map(|p| p.rechecked(true)),
-                allow_rls_bypass: true,
+                pool: self.inner.pool.rechecked(allow_rls_bypass, mode),
+                admin_pool: self
+                    .inner
+                    .admin_pool
+                    .as_ref()
+                    .map(|p| p.rechecked(allow_rls_bypass, mode)),
+                allow_rls_bypass,
+                mode,
             }),
         }
     }
@@ -235,8 +287,13 @@ impl Db {
     pub fn with_admin(self, admin_pool: Pool) -> Db {
         let inner = Inner {
             pool: self.inner.pool.clone(),
-            admin_pool: Some(CheckedPool::new(admin_pool, self.inner.allow_rls_bypass)),
+            admin_pool: Some(CheckedPool::new(
+                admin_pool,
+                self.inner.allow_rls_bypass,
+                self.inner.mode,
+            )),
             allow_rls_bypass: self.inner.allow_rls_bypass,
+            mode: self.inner.mode,
         };
         Db {
             inner: Arc::new(inner),

@@ -10,6 +10,7 @@ pub(crate) mod db;
 pub(crate) mod executor;
 pub(crate) mod pool;
 pub(crate) mod scope;
+pub(crate) mod server_mode;
 pub(crate) mod session;
 pub(crate) mod statement;
 pub(crate) mod tx;

@@ -59,8 +59,8 @@ impl TenantScope {
     /// Nothing is sent until its first statement, which carries `BEGIN`
     /// and the tenant context with it.
     pub async fn begin(&self) -> Result<Tx, Error> {
-        let conn = self.pool.get().await?;
-        Ok(Tx::new(conn, Context::Tenant(self.tenant)))
+        let (conn, mode) = self.pool.get().await?;
+        Ok(Tx::new(conn, Context::Tenant(self.tenant), mode))
     }
 
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls
@@ -176,9 +176,9 @@ impl AdminScope {
 
     /// A cross-tenant transaction; logged with the reason.
     pub async fn begin(&self) -> Result<Tx, Error> {
-        let conn = self.pool.get().await?;
+        let (conn, mode) = self.pool.get().await?;
         tracing::info!(target: "tenant_model::audit", reason = %self.reason, "admin transaction");
-        Ok(Tx::new(conn, Context::Admin(self.reason.clone())))
+        Ok(Tx::new(conn, Context::Admin(self.reason.clone()), mode))
     }
 
     /// Runs `work` in one admin transaction (commit on `Ok`, roll back on

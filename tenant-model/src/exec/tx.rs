@@ -24,6 +24,7 @@ use tokio_postgres::{Row, Statement};
 use tracing::Instrument;
 
 use crate::error::Error;
+use crate::exec::server_mode::ServerMode;
 use crate::exec::session::cleanup;
 use crate::exec::statement::{prepare, release, Sql};
 use crate::model::tenant_id::TenantId;
@@ -42,28 +43,72 @@ pub(crate) enum Context {
     Admin(Arc<String>),
 }
 
-/// The statement that sets the context, and its parameters (always bound,
-/// never formatted into SQL). The tenant goes as a `uuid` parameter, cast
-/// to text by the server, so nothing is formatted on the client either.
+/// The statements that set the context. On plain PostgreSQL: one
+/// `set_config(..., true)` call whose parameters are always bound, never
+/// formatted into SQL (the tenant goes as a `uuid` parameter, cast to text
+/// by the server). On Citus, `SET LOCAL`s first (see
+/// [`crate::ServerMode`]), sent as their own simple-query message because
+/// only `SET LOCAL` reaches the workers and Citus refuses it in the same
+/// query string as a statement on a distributed table; the only value in
+/// them is formatted from a `Uuid`. The admin reason is text, so it is
+/// never formatted: it stays a bound `set_config` on the coordinator.
 pub(crate) struct ContextStatement<'a> {
-    sql: &'static str,
+    /// Citus only: the `SET LOCAL`s, as one simple-query message.
+    local: Option<String>,
+    /// The bound statement, if any.
+    sql: Option<&'static str>,
     params: Vec<Param<'a>>,
 }
 
+/// The Citus setting that makes `SET LOCAL`s travel to the workers.
+const CITUS_PROPAGATE: &str = "SET LOCAL citus.propagate_set_commands = 'local'";
+
 impl<'a> ContextStatement<'a> {
-    pub(crate) fn new(context: &'a Context) -> ContextStatement<'a> {
+    pub(crate) fn new(context: &'a Context, mode: ServerMode) -> ContextStatement<'a> {
         const TENANT: &str = "SELECT set_config('app.tenant_id', $1::uuid::text, true)";
         const ADMIN: &str =
             "SELECT set_config('app.is_superuser', 'on', true), set_config('app.admin_reason', $1, true)";
-        let (sql, param): (&'static str, Param<'a>) = match context {
-            Context::Tenant(id) => (TENANT, id),
-            Context::Admin(reason) => (ADMIN, &**reason),
-        };
-        ContextStatement {
-            sql,
-            params: vec![param],
+        const CITUS_ADMIN_REASON: &str = "SELECT set_config('app.admin_reason', $1, true)";
+        match (context, mode.is_citus()) {
+            (Context::Tenant(id), false) => ContextStatement {
+                local: None,
+                sql: Some(TENANT),
+                params: vec![id as Param<'a>],
+            },
+            (Context::Admin(reason), false) => ContextStatement {
+                local: None,
+                sql: Some(ADMIN),
+                params: vec![&**reason as Param<'a>],
+            },
+            (Context::Tenant(id), true) => ContextStatement {
+                local: Some(citus_tenant_sql(id.as_uuid())),
+                sql: None,
+                params: Vec::new(),
+            },
+            (Context::Admin(reason), true) => ContextStatement {
+                local: Some(format!("{CITUS_PROPAGATE}; SET LOCAL app.is_superuser = 'on'")),
+                sql: Some(CITUS_ADMIN_REASON),
+                params: vec![&**reason as Param<'a>],
+            },
         }
     }
+
+    /// Sends the `SET LOCAL`s, when there are any.
+    async fn run_local(&self, conn: &Object, opening: bool) -> Result<(), tokio_postgres::Error> {
+        match (&self.local, opening) {
+            (Some(local), true) => conn.batch_execute(local).await,
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The Citus tenant context: the only value is a `Uuid`, formatted as
+/// hyphenated hex, so nothing but `[0-9a-f-]` reaches the SQL.
+fn citus_tenant_sql(tenant: uuid::Uuid) -> String {
+    format!(
+        "{CITUS_PROPAGATE}; SET LOCAL app.tenant_id = '{}'",
+        tenant.hyphenated()
+    )
 }
 
 /// A transaction bound to a tenant (or, for the admin scope, to an audited
@@ -97,6 +142,8 @@ pub struct Tx {
     /// next statement succeeds and clears this).
     aborted: bool,
     context: Context,
+    /// Plain PostgreSQL or Citus (resolved, never `Detect`).
+    mode: ServerMode,
     cursors: u32,
 }
 
@@ -180,15 +227,21 @@ pub(crate) enum Finish {
 }
 
 impl Tx {
-    pub(crate) fn new(conn: Object, context: Context) -> Tx {
+    pub(crate) fn new(conn: Object, context: Context, mode: ServerMode) -> Tx {
         Tx {
             conn: Some(conn),
             started: false,
             raw: false,
             aborted: false,
             context,
+            mode,
             cursors: 0,
         }
+    }
+
+    /// Whether this transaction runs on Citus.
+    pub(crate) fn on_citus(&self) -> bool {
+        self.mode.is_citus()
     }
 
     /// A number for the next cursor of this transaction.
@@ -241,7 +294,7 @@ impl Tx {
         finish: Finish,
     ) -> Result<O::Output, Error> {
         let opening = !self.started;
-        let context = ContextStatement::new(&self.context);
+        let context = ContextStatement::new(&self.context, self.mode);
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
         let prepare_framing = |sql: Option<&'static str>| async move {
             match sql {
@@ -253,7 +306,7 @@ impl Tx {
             biased;
             prepare(conn, sql),
             prepare_framing(opening.then_some("BEGIN")),
-            prepare_framing(opening.then_some(context.sql)),
+            prepare_framing(context.sql.filter(|_| opening)),
             prepare_framing((finish == Finish::Commit).then_some("COMMIT")),
         )?;
         // From here on the server may hold an open transaction (and raw
@@ -262,9 +315,10 @@ impl Tx {
         self.started = true;
         self.raw |= sql.is_raw();
         let clean = commit.is_some() && self.raw;
-        let (begun, context_set, output, committed, cleaned) = tokio::join!(
+        let (begun, local_set, context_set, output, committed, cleaned) = tokio::join!(
             biased;
             run_optional(conn, begin.as_ref(), &[]),
+            context.run_local(conn, opening),
             run_optional(conn, set_context.as_ref(), &context.params),
             O::run(conn, &statement, params),
             run_optional(conn, commit.as_ref(), &[]),
@@ -278,8 +332,10 @@ impl Tx {
         if clean {
             self.after_cleanup(cleaned);
         }
-        self.aborted = begun.is_err() || context_set.is_err() || output.is_err();
+        self.aborted =
+            begun.is_err() || local_set.is_err() || context_set.is_err() || output.is_err();
         begun?;
+        local_set?;
         context_set?;
         let output = output?;
         committed?;
@@ -421,5 +477,44 @@ impl Drop for Detach {
         if let Some(conn) = self.0.take() {
             drop(Object::take(conn));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_citus_context_holds_only_a_formatted_uuid() {
+        for _ in 0..200 {
+            let id = uuid::Uuid::new_v4();
+            let sql = citus_tenant_sql(id);
+            let prefix = "SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL app.tenant_id = '";
+            let value = sql
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix('\''))
+                .expect("the fixed shape");
+            assert_eq!(value.len(), 36, "{sql}");
+            assert!(value.chars().all(|c| c.is_ascii_hexdigit() || c == '-'), "{sql}");
+            assert_eq!(uuid::Uuid::parse_str(value).ok(), Some(id));
+        }
+    }
+
+    #[test]
+    fn citus_contexts_put_no_text_into_sql() {
+        let reason = Context::Admin(Arc::new("it's'; DROP TABLE users; --".to_owned()));
+        let statement = ContextStatement::new(&reason, ServerMode::Citus);
+        let local = statement.local.as_deref().expect("SET LOCALs on Citus");
+        assert!(!local.contains("DROP"), "{local}");
+        assert_eq!(
+            local,
+            "SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL app.is_superuser = 'on'"
+        );
+        assert_eq!(statement.params.len(), 1, "the reason is a bound parameter");
+        let plain = ContextStatement::new(&reason, ServerMode::Plain);
+        assert!(plain.local.is_none());
+        let tenant = Context::Tenant(TenantId::from(uuid::Uuid::nil()));
+        let statement = ContextStatement::new(&tenant, ServerMode::Citus);
+        assert!(statement.sql.is_none() && statement.params.is_empty());
     }
 }
