@@ -87,6 +87,14 @@ impl Cluster {
     /// [`Error::NoDatabase`] when no binaries are found or a step fails; the
     /// message holds the failing command and what it printed.
     pub fn start() -> Result<Cluster, Error> {
+        Cluster::start_node(None)
+    }
+
+    /// [`Cluster::start`], and with `tcp`, also listening on
+    /// `127.0.0.1:<port>` with the extra server settings (`-c name=value`
+    /// options): a node of a throwaway Citus cluster, which its peers reach
+    /// over TCP.
+    pub(super) fn start_node(tcp: Option<(u16, &str)>) -> Result<Cluster, Error> {
         let bin = find_binaries().ok_or_else(|| {
             Error::NoDatabase(format!(
                 "no PostgreSQL server binaries (initdb and pg_ctl) on PATH or under {}",
@@ -100,10 +108,13 @@ impl Cluster {
         };
         let dir = make_dir(os_user.as_deref())?;
         let data_dir = dir.join("data");
-        let port = random_port();
+        let (port, listen, extra) = match tcp {
+            Some((port, extra)) => (port, "127.0.0.1", extra),
+            None => (random_port(), "", ""),
+        };
         let options = format!(
-            "-k {} -c listen_addresses='' -p {port} -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=200",
+            "-k {} -c listen_addresses='{listen}' -p {port} -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -c max_connections=200 {extra}",
             sh_quote(dir.as_os_str())
         );
         let mut cluster = Cluster {
@@ -429,6 +440,19 @@ fn find_binaries() -> Option<Binaries> {
             found.sort_by(|a, b| b.0.cmp(&a.0));
             found.into_iter().find_map(|(_, dir)| binaries_in(&dir))
         })
+}
+
+/// `pg_config` from the folder of the server binaries, else from `PATH`.
+pub(super) fn pg_config() -> Option<PathBuf> {
+    let beside = find_binaries()
+        .and_then(|bin| bin.initdb.parent().map(|dir| dir.join("pg_config")))
+        .filter(|file| file.is_file());
+    beside.or_else(|| {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("pg_config"))
+            .find(|file| file.is_file())
+    })
 }
 
 fn binaries_in(dir: &Path) -> Option<Binaries> {

@@ -50,6 +50,9 @@ pub struct TestDb {
     admin_password: String,
     /// The superuser's settings for the maintenance database.
     server: Config,
+    /// On Citus: the superuser's settings for each worker's maintenance
+    /// database (empty on plain PostgreSQL).
+    workers: Vec<Config>,
     cluster: Option<ClusterNote>,
     done: bool,
 }
@@ -85,6 +88,9 @@ impl TestDb {
     ///
     /// As [`TestDb::new`].
     pub async fn new_on(server: &Server, schema: &Schema) -> Result<TestDb, Error> {
+        if let Some(nodes) = server.citus_nodes() {
+            return TestDb::new_on_citus(server, nodes, schema).await;
+        }
         let ddl = schema.try_create_sql()?;
         let template = template_name(schema, &ddl);
         let suffix = uuid::Uuid::new_v4().simple().to_string();
@@ -100,6 +106,7 @@ impl TestDb {
             admin_password: uuid::Uuid::new_v4().simple().to_string(),
             name,
             server: server.config().clone(),
+            workers: Vec::new(),
             cluster: server.cluster().map(|c| ClusterNote {
                 dir: c.dir().to_owned(),
                 restart: c.restart_command(),
@@ -107,6 +114,80 @@ impl TestDb {
             done: false,
         };
         // On an error below, dropping `db` removes whatever was created.
+        db.create_login_roles(&maintenance, schema).await?;
+        maintenance
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                ident(&db.name),
+                ident(&template)
+            ))
+            .await?;
+        Ok(db)
+    }
+
+    /// [`TestDb::new_on`] on a Citus coordinator. Citus keeps its metadata
+    /// per database and does not propagate `CREATE DATABASE`, and a
+    /// database with the extension cannot serve as a template (its
+    /// maintenance daemon stays connected), so each test's database is
+    /// built afresh: created on the coordinator and on every worker, the
+    /// `citus` extension created in each, the nodes registered on the
+    /// coordinator's copy as in its `postgres` database, then the schema's
+    /// Citus DDL ([`Target::Citus`](crate::schema::Target)) applied on the
+    /// coordinator. The login roles are created on the coordinator, which
+    /// propagates them (and their group memberships) to the workers.
+    async fn new_on_citus(
+        server: &Server,
+        nodes: &super::CitusNodes,
+        schema: &Schema,
+    ) -> Result<TestDb, Error> {
+        let ddl = citus_ddl(schema)?;
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let name = database_name(std::thread::current().name(), &suffix[..8]);
+        let maintenance = connect(server.config()).await?;
+        ensure_group_roles(&maintenance, schema).await?;
+        let db = TestDb {
+            app_role: format!("{name}_app"),
+            app_password: uuid::Uuid::new_v4().simple().to_string(),
+            admin_role: format!("{name}_admin"),
+            admin_password: uuid::Uuid::new_v4().simple().to_string(),
+            workers: nodes.worker_configs(server.config(), "postgres"),
+            name,
+            server: server.config().clone(),
+            cluster: server.cluster().map(|c| ClusterNote {
+                dir: c.dir().to_owned(),
+                restart: c.restart_command(),
+            }),
+            done: false,
+        };
+        // On an error below, dropping `db` removes whatever was created.
+        db.create_login_roles(&maintenance, schema).await?;
+        let create = format!("CREATE DATABASE {}", ident(&db.name));
+        // Citus only notes that it does not propagate CREATE DATABASE.
+        maintenance.batch_execute(&create).await?;
+        for worker in &db.workers {
+            connect(worker).await?.batch_execute(&create).await?;
+        }
+        for worker in db.worker_superuser_configs() {
+            connect(&worker)
+                .await?
+                .batch_execute("CREATE EXTENSION citus")
+                .await?;
+        }
+        let coordinator = connect(&db.superuser_config()).await?;
+        coordinator
+            .batch_execute(&format!("CREATE EXTENSION citus;\n{}", nodes.register_sql()))
+            .await?;
+        drop(coordinator);
+        // One transaction for the whole DDL: Citus needs sequential shard
+        // DDL to mix reference and distributed tables in one transaction.
+        let ddl = format!("SET citus.multi_shard_modify_mode TO 'sequential';\n{ddl}");
+        apply_ddl(db.superuser_config(), &ddl).await?;
+        Ok(db)
+    }
+
+    /// Creates the two login roles (on Citus the coordinator propagates
+    /// them to the workers).
+    async fn create_login_roles(&self, maintenance: &Client, schema: &Schema) -> Result<(), Error> {
         let login = |role: &str, password: &str, group: &str| {
             format!(
                 "CREATE ROLE {} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION \
@@ -119,18 +200,61 @@ impl TestDb {
         maintenance
             .batch_execute(&format!(
                 "{}\n{}",
-                login(&db.app_role, &db.app_password, schema.app_role_name()),
-                login(&db.admin_role, &db.admin_password, schema.admin_role_name()),
+                login(&self.app_role, &self.app_password, schema.app_role_name()),
+                login(&self.admin_role, &self.admin_password, schema.admin_role_name()),
             ))
             .await?;
-        maintenance
-            .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE {}",
-                ident(&db.name),
-                ident(&template)
-            ))
-            .await?;
-        Ok(db)
+        Ok(())
+    }
+
+    /// Whether this database is on a Citus cluster.
+    pub fn is_citus(&self) -> bool {
+        !self.workers.is_empty()
+    }
+
+    /// A [`crate::Db`] for tenant work on this database, as applications
+    /// build it: the tenant pool (up to `pool_size` connections) as the
+    /// application login role, an admin pool of two as the admin login
+    /// role, and the server mode of the harness ([`crate::ServerMode::Citus`]
+    /// on Citus, [`crate::ServerMode::Plain`] otherwise), so suites written
+    /// for plain PostgreSQL run unchanged on Citus with
+    /// `TENANT_MODEL_SERVER=citus`.
+    pub fn db(&self, pool_size: usize) -> crate::Db {
+        let mode = match self.is_citus() {
+            true => crate::ServerMode::Citus,
+            false => crate::ServerMode::Plain,
+        };
+        crate::Db::from_pool(self.app_pool(pool_size))
+            .with_admin(self.admin_pool(2))
+            .server_mode(mode)
+    }
+
+    /// On Citus, the superuser's settings for this database on each worker
+    /// (where the shards are, each a table named `<table>_<shard id>`);
+    /// empty on plain PostgreSQL.
+    pub fn worker_superuser_configs(&self) -> Vec<Config> {
+        self.workers
+            .iter()
+            .map(|worker| {
+                let mut config = worker.clone();
+                config.dbname(&self.name);
+                config
+            })
+            .collect()
+    }
+
+    /// On Citus, superuser connections to this database on each worker;
+    /// empty on plain PostgreSQL.
+    ///
+    /// # Errors
+    ///
+    /// When a connection fails.
+    pub async fn worker_superusers(&self) -> Result<Vec<Client>, Error> {
+        let mut clients = Vec::new();
+        for config in self.worker_superuser_configs() {
+            clients.push(connect(&config).await?);
+        }
+        Ok(clients)
     }
 
     /// The database's name.
@@ -235,6 +359,7 @@ impl TestDb {
     fn cleanup(&self) -> Cleanup {
         Cleanup {
             server: self.server.clone(),
+            workers: self.workers.clone(),
             database: self.name.clone(),
             roles: [self.app_role.clone(), self.admin_role.clone()],
         }
@@ -311,6 +436,8 @@ impl Drop for TestDb {
 /// Everything needed to drop a test database and its roles.
 struct Cleanup {
     server: Config,
+    /// On Citus, each worker's maintenance database.
+    workers: Vec<Config>,
     database: String,
     roles: [String; 2],
 }
@@ -318,12 +445,14 @@ struct Cleanup {
 impl Cleanup {
     async fn run(self) -> Result<(), Error> {
         let client = connect(&self.server).await?;
-        client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                ident(&self.database)
-            ))
-            .await?;
+        let drop = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            ident(&self.database)
+        );
+        client.batch_execute(&drop).await?;
+        for worker in &self.workers {
+            connect(worker).await?.batch_execute(&drop).await?;
+        }
         client
             .batch_execute(&format!(
                 "DROP ROLE IF EXISTS {}, {}",
@@ -418,15 +547,38 @@ async fn ready(maintenance: &Client, schema: &Schema, template: &str) -> Result<
     Ok(row.get(0))
 }
 
-async fn build_template(
-    server: &Server,
-    maintenance: &Client,
-    schema: &Schema,
-    ddl: &str,
-    template: &str,
-) -> Result<(), Error> {
-    // Roles are cluster-wide: created here, under the lock, rather than by
-    // the DDL's own `DO` block racing in parallel tests.
+/// The schema's Citus DDL.
+fn citus_ddl(schema: &Schema) -> Result<String, Error> {
+    Ok(schema.try_create_sql()?)
+}
+
+/// Creates the schema's two group roles if missing, under the template
+/// lock (on Citus, where there are no templates).
+async fn ensure_group_roles(maintenance: &Client, schema: &Schema) -> Result<(), Error> {
+    let exists = maintenance
+        .query_one(
+            "SELECT count(*) = 2 FROM pg_roles WHERE rolname IN ($1::text, $2::text)",
+            &[&schema.app_role_name(), &schema.admin_role_name()],
+        )
+        .await?
+        .get::<_, bool>(0);
+    if exists {
+        return Ok(());
+    }
+    maintenance
+        .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
+        .await?;
+    let created = create_group_roles(maintenance, schema).await;
+    let unlocked = maintenance
+        .execute("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
+        .await;
+    created?;
+    unlocked?;
+    Ok(())
+}
+
+/// Creates the schema's group roles, tolerating ones that exist.
+async fn create_group_roles(maintenance: &Client, schema: &Schema) -> Result<(), Error> {
     for role in [schema.app_role_name(), schema.admin_role_name()] {
         let created = maintenance
             .batch_execute(&format!(
@@ -441,6 +593,19 @@ async fn build_template(
             other => other?,
         }
     }
+    Ok(())
+}
+
+async fn build_template(
+    server: &Server,
+    maintenance: &Client,
+    schema: &Schema,
+    ddl: &str,
+    template: &str,
+) -> Result<(), Error> {
+    // Roles are cluster-wide: created here, under the lock, rather than by
+    // the DDL's own `DO` block racing in parallel tests.
+    create_group_roles(maintenance, schema).await?;
     if ready(maintenance, schema, template).await? {
         return Ok(());
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config};
 
+use super::citus::{CitusCluster, CitusNodes, CITUS_URL_ENV};
 use super::cluster::Cluster;
 use super::connect;
 use crate::Error;
@@ -14,8 +15,9 @@ use crate::Error;
 /// The server tried when `DATABASE_URL` is not set.
 pub const LOCALHOST_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/// The environment variable that forces a throwaway cluster:
-/// `TENANT_MODEL_SERVER=cluster` (see [`Locator::from_env`]).
+/// The environment variable that forces a throwaway cluster
+/// (`TENANT_MODEL_SERVER=cluster`) or Citus (`TENANT_MODEL_SERVER=citus`):
+/// see [`Locator::from_env`].
 pub const SERVER_ENV: &str = "TENANT_MODEL_SERVER";
 
 /// The database the harness connects to for cluster-wide work (creating
@@ -36,6 +38,10 @@ pub enum Origin {
     Localhost,
     /// A throwaway [`Cluster`] started from the local binaries.
     Cluster,
+    /// The Citus coordinator named by `CITUS_URL`.
+    CitusUrl,
+    /// A throwaway [`CitusCluster`] started from the local binaries.
+    CitusCluster,
 }
 
 /// A PostgreSQL server the harness can use: the superuser's connection
@@ -50,6 +56,15 @@ pub struct Server {
     config: Config,
     origin: Origin,
     cluster: Option<Cluster>,
+    citus: Option<Citus>,
+}
+
+/// What a Citus server has besides its coordinator's settings.
+#[derive(Debug)]
+struct Citus {
+    nodes: CitusNodes,
+    /// Declared after nothing that needs it: dropping it stops the nodes.
+    cluster: Option<CitusCluster>,
 }
 
 impl Server {
@@ -70,9 +85,30 @@ impl Server {
         self.origin
     }
 
-    /// The throwaway cluster, when this server is one.
+    /// The throwaway cluster, when this server is one (for a throwaway
+    /// Citus cluster, its coordinator).
     pub fn cluster(&self) -> Option<&Cluster> {
-        self.cluster.as_ref()
+        self.cluster.as_ref().or_else(|| {
+            self.citus
+                .as_ref()
+                .and_then(|c| c.cluster.as_ref())
+                .map(CitusCluster::coordinator)
+        })
+    }
+
+    /// Whether this server is a Citus coordinator.
+    pub fn is_citus(&self) -> bool {
+        self.citus.is_some()
+    }
+
+    /// The nodes of a Citus server (`None` for plain PostgreSQL).
+    pub fn citus_nodes(&self) -> Option<&CitusNodes> {
+        self.citus.as_ref().map(|c| &c.nodes)
+    }
+
+    /// The throwaway Citus cluster, when this server is one.
+    pub fn citus_cluster(&self) -> Option<&CitusCluster> {
+        self.citus.as_ref().and_then(|c| c.cluster.as_ref())
     }
 
     /// A superuser connection to the maintenance database; its connection
@@ -117,6 +153,9 @@ pub struct Locator {
     database_url: Option<String>,
     localhost: Option<String>,
     cluster: bool,
+    /// Look for Citus instead (see [`Locator::citus`]).
+    citus: bool,
+    citus_url: Option<String>,
     /// Why the environment could not be read: reported by `locate`.
     env_error: Option<String>,
 }
@@ -135,6 +174,8 @@ impl Locator {
             database_url: None,
             localhost: Some(LOCALHOST_URL.to_owned()),
             cluster: true,
+            citus: false,
+            citus_url: None,
             env_error: None,
         }
     }
@@ -145,27 +186,32 @@ impl Locator {
     /// `TENANT_MODEL_SERVER=cluster` ([`SERVER_ENV`]) skips `DATABASE_URL`
     /// and the local default and starts a throwaway cluster, as on a
     /// machine where no server runs yet (to try that path on one where a
-    /// server does). Any other non-empty value makes [`Locator::locate`]
-    /// fail with [`Error::NoDatabase`] naming it.
+    /// server does). `TENANT_MODEL_SERVER=citus` looks for Citus instead
+    /// ([`Locator::citus`] with `CITUS_URL`). Any other non-empty value
+    /// makes [`Locator::locate`] fail with [`Error::NoDatabase`] naming it.
     pub fn from_env() -> Locator {
-        let var = |name: &str| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(|v| v.to_string_lossy().into_owned())
-        };
-        Locator::from_vars(var("DATABASE_URL"), var(SERVER_ENV))
+        Locator::from_vars(
+            env_var("DATABASE_URL"),
+            env_var(SERVER_ENV),
+            env_var(CITUS_URL_ENV),
+        )
     }
 
-    /// [`Locator::from_env`] on given values of `DATABASE_URL` and
-    /// [`SERVER_ENV`].
-    fn from_vars(database_url: Option<String>, server: Option<String>) -> Locator {
+    /// [`Locator::from_env`] on given values of `DATABASE_URL`,
+    /// [`SERVER_ENV`] and `CITUS_URL`.
+    fn from_vars(
+        database_url: Option<String>,
+        server: Option<String>,
+        citus_url: Option<String>,
+    ) -> Locator {
         match server.as_deref() {
             None => Locator::new().database_url(database_url.as_deref()),
             Some("cluster") => Locator::new().localhost(None),
+            Some("citus") => Locator::new().citus(citus_url.as_deref()),
             Some(other) => Locator {
                 env_error: Some(format!(
                     "{SERVER_ENV}={other:?} is not understood: unset it, or set it to \"cluster\" \
-                     to start a throwaway cluster"
+                     to start a throwaway cluster or to \"citus\" to use Citus"
                 )),
                 ..Locator::new()
             },
@@ -192,6 +238,18 @@ impl Locator {
         self
     }
 
+    /// Looks for a Citus cluster instead of plain PostgreSQL: the
+    /// coordinator at `citus_url` (a superuser URL; its `postgres` database
+    /// must have the `citus` extension and its workers registered), else a
+    /// throwaway [`CitusCluster`] started from the local binaries when the
+    /// `citus` extension is installed, else [`Error::NoDatabase`] saying
+    /// which was tried.
+    pub fn citus(mut self, citus_url: Option<&str>) -> Locator {
+        self.citus = true;
+        self.citus_url = citus_url.map(str::to_owned);
+        self
+    }
+
     /// Runs the search.
     ///
     /// # Errors
@@ -200,6 +258,9 @@ impl Locator {
     pub async fn locate(&self) -> Result<Server, Error> {
         if let Some(message) = &self.env_error {
             return Err(Error::NoDatabase(message.clone()));
+        }
+        if self.citus {
+            return self.locate_citus().await;
         }
         if let Some(url) = &self.database_url {
             let config = maintenance_config(url)
@@ -218,6 +279,7 @@ impl Locator {
                 config,
                 origin: Origin::DatabaseUrl,
                 cluster: None,
+                citus: None,
             });
         }
 
@@ -231,6 +293,7 @@ impl Locator {
                             config,
                             origin: Origin::Localhost,
                             cluster: None,
+                            citus: None,
                         })
                     }
                     Err(e) => e,
@@ -248,6 +311,7 @@ impl Locator {
                                 config,
                                 origin: Origin::Cluster,
                                 cluster: Some(cluster),
+                                citus: None,
                             })
                         }
                         Err(e) => format!("it started but does not answer: {e}"),
@@ -272,6 +336,68 @@ impl Locator {
             self.localhost.as_deref().unwrap_or(LOCALHOST_URL),
         )))
     }
+}
+
+impl Locator {
+    /// The Citus search: `CITUS_URL`, else a throwaway Citus cluster.
+    async fn locate_citus(&self) -> Result<Server, Error> {
+        let unusable = |what: &str, e: String| {
+            Error::NoDatabase(format!("no Citus: {what} is not a usable coordinator: {e}"))
+        };
+        if let Some(url) = &self.citus_url {
+            let config = maintenance_config(url)
+                .map_err(|e| Error::NoDatabase(format!("{CITUS_URL_ENV} is not valid: {e}")))?;
+            let what = format!("{CITUS_URL_ENV} ({})", conninfo(&config));
+            probe(&config, DATABASE_URL_TIMEOUT)
+                .await
+                .map_err(|e| unusable(&what, e))?;
+            let client = connect(&config).await?;
+            let nodes = CitusNodes::read(&client)
+                .await
+                .map_err(|e| unusable(&what, e))?;
+            return Ok(Server {
+                config,
+                origin: Origin::CitusUrl,
+                cluster: None,
+                citus: Some(Citus {
+                    nodes,
+                    cluster: None,
+                }),
+            });
+        }
+        CitusCluster::installed().map_err(|e| {
+            Error::NoDatabase(format!(
+                "no Citus: {CITUS_URL_ENV} is not set and {e}; set {CITUS_URL_ENV} to a \
+                 coordinator's superuser URL or install the citus extension"
+            ))
+        })?;
+        let cluster = tokio::task::spawn_blocking(CitusCluster::start)
+            .await
+            .map_err(|e| Error::NoDatabase(format!("starting a Citus cluster failed: {e}")))??;
+        cluster.join().await?;
+        let config = cluster.coordinator().config();
+        let client = connect(&config).await?;
+        let nodes = CitusNodes::read(&client)
+            .await
+            .map_err(|e| unusable("the throwaway Citus cluster", e))?;
+        tracing::debug!(workers = nodes.workers.len(), "started a throwaway Citus cluster");
+        Ok(Server {
+            config,
+            origin: Origin::CitusCluster,
+            cluster: None,
+            citus: Some(Citus {
+                nodes,
+                cluster: Some(cluster),
+            }),
+        })
+    }
+}
+
+/// An environment variable's value; empty counts as unset.
+pub(super) fn env_var(name: &str) -> Option<String> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_string_lossy().into_owned())
 }
 
 /// Parses a connection string and points it at the maintenance database,
@@ -352,14 +478,17 @@ mod tests {
     #[test]
     fn the_environment_can_force_a_throwaway_cluster() {
         let url = Some("postgres://u@h/d".to_owned());
-        let default = Locator::from_vars(url.clone(), None);
+        let default = Locator::from_vars(url.clone(), None, None);
         assert_eq!(default.database_url, url);
         assert_eq!(default.localhost.as_deref(), Some(LOCALHOST_URL));
-        let forced = Locator::from_vars(url, Some("cluster".into()));
+        let forced = Locator::from_vars(url.clone(), Some("cluster".into()), None);
         assert_eq!(forced.database_url, None);
         assert_eq!(forced.localhost, None);
         assert!(forced.cluster && forced.env_error.is_none());
-        let wrong = Locator::from_vars(None, Some("clustre".into()));
+        let citus = Locator::from_vars(url, Some("citus".into()), Some("postgres://c".into()));
+        assert!(citus.citus && citus.env_error.is_none());
+        assert_eq!(citus.citus_url.as_deref(), Some("postgres://c"));
+        let wrong = Locator::from_vars(None, Some("clustre".into()), None);
         assert!(wrong
             .env_error
             .unwrap()

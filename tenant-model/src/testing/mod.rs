@@ -82,10 +82,12 @@
 //! throwaway cluster the server still stops when the tests exit, but its
 //! folder is then kept and the message says how to start it again.
 
+mod citus;
 mod cluster;
 mod database;
 mod locate;
 
+pub use citus::{CitusCluster, CitusNodes, CITUS_URL_ENV};
 pub use cluster::Cluster;
 pub use database::TestDb;
 pub use locate::{Locator, Origin, Server, LOCALHOST_URL, SERVER_ENV};
@@ -106,6 +108,9 @@ use crate::Error;
 ///
 /// [`Error::NoDatabase`] when no server can be found or started.
 pub async fn server() -> Result<&'static Server, Error> {
+    if locate::env_var(SERVER_ENV).as_deref() == Some("citus") {
+        return citus_server().await;
+    }
     static SERVER: OnceCell<Result<Server, String>> = OnceCell::const_new();
     let found = SERVER
         .get_or_init(|| async {
@@ -113,6 +118,41 @@ pub async fn server() -> Result<&'static Server, Error> {
                 Error::NoDatabase(message) => message,
                 other => other.to_string(),
             })
+        })
+        .await;
+    found
+        .as_ref()
+        .map_err(|message| Error::NoDatabase(message.clone()))
+}
+
+/// The Citus cluster of this process, found once with
+/// [`Locator::citus`]: the coordinator named by `CITUS_URL`
+/// ([`CITUS_URL_ENV`]), else a throwaway [`CitusCluster`] (coordinator and
+/// two workers from the local binaries, when the `citus` extension is
+/// installed), stopped when the process exits. With
+/// `TENANT_MODEL_SERVER=citus`, [`server()`] returns this one too, so every
+/// [`TestDb::new`] runs on Citus.
+///
+/// Tests written for Citus call this and, on `Err`, print a loud
+/// `NOT RUN: no Citus ...` banner with the reason rather than pass
+/// silently (see `tests/integration/citus.rs`).
+///
+/// # Errors
+///
+/// [`Error::NoDatabase`] when `CITUS_URL` is unset and the extension is
+/// not installed, or the cluster cannot be reached or started.
+pub async fn citus_server() -> Result<&'static Server, Error> {
+    static CITUS: OnceCell<Result<Server, String>> = OnceCell::const_new();
+    let found = CITUS
+        .get_or_init(|| async {
+            Locator::new()
+                .citus(locate::env_var(CITUS_URL_ENV).as_deref())
+                .locate()
+                .await
+                .map_err(|e| match e {
+                    Error::NoDatabase(message) => message,
+                    other => other.to_string(),
+                })
         })
         .await;
     found
