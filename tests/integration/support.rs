@@ -67,9 +67,26 @@ pub fn schema() -> tenant_model::Schema {
         .model::<crate::extra::Event>()
 }
 
-/// Opens a transaction carrying `tenant` as its (local) tenant context.
+/// Whether the harness runs on Citus (`TENANT_MODEL_SERVER=citus`).
+pub fn on_citus() -> bool {
+    std::env::var(tenant_model::testing::SERVER_ENV).as_deref() == Ok("citus")
+}
+
+/// Opens a transaction carrying `tenant` as its (local) tenant context: a
+/// bound `set_config` on plain PostgreSQL; on Citus, where only `SET LOCAL`
+/// reaches the workers, the `SET LOCAL`s the library sends (the value is a
+/// formatted `Uuid`), as their own message.
 pub async fn in_tenant(client: &mut Client, tenant: Uuid) -> Transaction<'_> {
     let tx = client.transaction().await.expect("begin");
+    if on_citus() {
+        tx.batch_execute(&format!(
+            "SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL app.tenant_id = '{}'",
+            tenant.hyphenated()
+        ))
+        .await
+        .expect("set tenant context");
+        return tx;
+    }
     tx.execute(
         "SELECT set_config('app.tenant_id', $1, true)",
         &[&tenant.to_string()],
@@ -112,9 +129,10 @@ pub fn sqlstate(err: &tokio_postgres::Error) -> &str {
 
 /// A `Db` over the test database: the tenant pool connects as the
 /// application role (neither superuser nor owner), the admin pool as the
-/// admin role.
+/// admin role, in the harness's server mode (Citus under
+/// `TENANT_MODEL_SERVER=citus`).
 pub fn app_db(db: &TestDb, pool_size: usize) -> tenant_model::Db {
-    tenant_model::Db::from_pool(db.app_pool(pool_size)).with_admin(db.admin_pool(2))
+    db.db(pool_size)
 }
 
 /// A new user value for the SaaS model.
