@@ -228,7 +228,7 @@ pub use relation::{
     load_related, AsRecord, BelongsTo, HasMany, Linked, Load, Loaded, ManyToMany, Nested, Relation,
     RelationDef, RelationKey, RelationKind, WithQuery,
 };
-pub use schema::Schema;
+pub use schema::{Schema, Target};
 pub use sql::model_sql::{ModelSql, Statements};
 pub use tenant_model_derive::{embed_migrations, PgEnum, TenantModel};
 /// The driver under the pool, for `tokio_postgres::Config` ([`Db::pool_with`])
@@ -241,7 +241,7 @@ pub use tokio_postgres::Row;
 pub mod prelude {
     pub use crate::{
         Changes, Column, Db, Error, Executor, Filter, Json, Model, NewRow, PgEnum, Query, Record,
-        Schema, Tenant, TenantContext, TenantId, TenantModel, Tx,
+        Schema, Target, Tenant, TenantContext, TenantId, TenantModel, Tx,
     };
     pub use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
     pub use uuid::Uuid;

@@ -6,9 +6,14 @@
 //! checks here cover descriptions written by hand and give the emitter one
 //! place that guarantees what it relies on. Two models on one table cannot
 //! be seen by any single derive: only the set of models shows it.
+//!
+//! For [`Target::Citus`] the models must also be distributable: what Citus
+//! refuses and the library cannot stand in for is reported here, naming the
+//! rule (see [`citus`]).
 
 use crate::model::{ModelDef, OnDelete, Scope};
 use crate::relation::{RelationDef, RelationKind};
+use crate::schema::target::Target;
 
 /// Why a [`Schema`](super::Schema) cannot be emitted.
 ///
@@ -83,6 +88,38 @@ pub enum SchemaError {
         /// The referencing column.
         column: &'static str,
     },
+
+    /// [`Target::Citus`]: a reference between two tenant models is
+    /// `on_delete = set_default`. Its foreign key includes `tenant_id`, the
+    /// distribution column, and Citus refuses `SET NULL` and `SET DEFAULT`
+    /// on such a key; the library stands in for `SET NULL` only.
+    #[error("`{model}.{column}` references tenant model `{target}` with `on_delete = set_default`, which Citus cannot distribute: a foreign key that includes the distribution column `tenant_id` may not SET NULL or SET DEFAULT on delete (tenant-model stands in for set_null, not for set_default); use `on_delete = set_null`, `cascade` or `restrict`")]
+    CitusSetDefault {
+        /// The referencing model.
+        model: &'static str,
+        /// The referencing column.
+        column: &'static str,
+        /// The referenced (tenant) model.
+        target: &'static str,
+    },
+
+    /// [`Target::Citus`]: a `set_null` reference between two tenant models
+    /// (emitted without the action, the library nulls the column before it
+    /// deletes the referenced row) points at a model whose rows the database
+    /// also deletes by cascade, where the library cannot null anything first.
+    #[error("`{model}.{column}` references tenant model `{target}` with `on_delete = set_null`, and `{via_model}.{via_column}` deletes `{target}` rows by `on_delete = cascade`: Citus refuses SET NULL on a foreign key that includes the distribution column `tenant_id`, so tenant-model nulls `{column}` itself before it deletes a `{target}`, which it cannot do for rows the database deletes by cascade; make one of the two references `cascade` or `restrict`")]
+    CitusSetNullUnderCascade {
+        /// The model holding the `set_null` reference.
+        model: &'static str,
+        /// Its referencing column.
+        column: &'static str,
+        /// The referenced (tenant) model.
+        target: &'static str,
+        /// The model whose `cascade` reference deletes `target` rows.
+        via_model: &'static str,
+        /// That model's referencing column.
+        via_column: &'static str,
+    },
 }
 
 /// Whether `a` and `b` describe the same model. Addresses of constants are
@@ -108,6 +145,7 @@ pub(crate) fn check(
     models: &[&'static ModelDef],
     rejected: &[&'static ModelDef],
     relations: &[(&'static ModelDef, &'static [RelationDef])],
+    target: Target,
 ) -> Vec<SchemaError> {
     let duplicates = rejected.iter().filter_map(|second| {
         let first = models.iter().find(|m| m.table == second.table)?;
@@ -121,7 +159,61 @@ pub(crate) fn check(
     let cascades = models
         .iter()
         .flat_map(|model| undeclared_cascades(model, relations));
-    duplicates.chain(references).chain(cascades).collect()
+    let distribution = match target {
+        Target::Postgres => Vec::new(),
+        Target::Citus => citus(models),
+    };
+    duplicates
+        .chain(references)
+        .chain(cascades)
+        .chain(distribution)
+        .collect()
+}
+
+/// What keeps `models` from being distributed on Citus (after the checks
+/// every target makes; a global model pointing at a tenant model, which
+/// Citus refuses too, is [`SchemaError::GlobalReferencesTenant`]).
+///
+/// Every primary and unique key of a tenant table leads with `tenant_id`
+/// (the emitter puts it there; see `Table`), so keys need no check here:
+/// what remains are the foreign keys between tenant tables, which include
+/// `tenant_id` and so may not `SET NULL` or `SET DEFAULT`.
+fn citus(models: &[&'static ModelDef]) -> Vec<SchemaError> {
+    let refs: Vec<_> = models
+        .iter()
+        .flat_map(|model| {
+            model
+                .references()
+                .map(move |(column, target, on_delete)| (*model, column, target(), on_delete))
+        })
+        .collect();
+    refs.iter()
+        .filter(|(model, _, target, _)| {
+            model.scope == Scope::Tenant && target.scope == Scope::Tenant
+        })
+        .filter_map(|&(model, column, target, on_delete)| match on_delete {
+            OnDelete::SetDefault => Some(SchemaError::CitusSetDefault {
+                model: model.rust_name,
+                column,
+                target: target.rust_name,
+            }),
+            OnDelete::SetNull => {
+                // A cascade out of `target` (into any table) deletes its
+                // rows inside the database.
+                let (via, via_column, ..) = refs.iter().find(|(from, _, _, action)| {
+                    *action == OnDelete::Cascade && same_model(from, target)
+                })?;
+                Some(SchemaError::CitusSetNullUnderCascade {
+                    model: model.rust_name,
+                    column,
+                    target: target.rust_name,
+                    via_model: via.rust_name,
+                    via_column,
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The soft-delete cascades of `child` that no declared relation of its

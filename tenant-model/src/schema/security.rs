@@ -5,11 +5,17 @@
 //! `set_config` leaves behind in a pooled session) becomes NULL, and
 //! `tenant_id = NULL` matches nothing. The read is wrapped in `(SELECT ...)`
 //! so PostgreSQL evaluates it once per statement, not once per row.
+//!
+//! Citus refuses a sub-select in a policy on a distributed table
+//! (`unexpected non-SELECT command in SubLink`), so for [`Target::Citus`]
+//! the same expressions are written bare: still fail closed, evaluated per
+//! row (`current_setting` is stable, so the planner may still fold it).
 
 use crate::model::Scope;
 use crate::schema::names;
 use crate::schema::policy::{Policy, PolicyCommand};
 use crate::schema::table::Table;
+use crate::schema::target::Target;
 use crate::sql::sql_text::{ident, literal};
 
 /// The setting that carries the tenant id, set per transaction.
@@ -18,15 +24,24 @@ pub const TENANT_SETTING: &str = "app.tenant_id";
 pub const ADMIN_SETTING: &str = "app.is_superuser";
 
 /// The current tenant, or NULL when there is no (or an empty) context.
-pub(crate) fn current_tenant() -> String {
-    format!("(SELECT NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid)")
+pub(crate) fn current_tenant(target: Target) -> String {
+    let read = format!("NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid");
+    evaluated_once(read, target)
 }
 
 /// Whether the admin flag is on; anything unset or empty reads as off.
-fn admin_flag() -> String {
-    format!(
-        "(SELECT coalesce(nullif(current_setting('{ADMIN_SETTING}', true), ''), 'off')::boolean)"
-    )
+fn admin_flag(target: Target) -> String {
+    let read =
+        format!("coalesce(nullif(current_setting('{ADMIN_SETTING}', true), ''), 'off')::boolean");
+    evaluated_once(read, target)
+}
+
+/// `(SELECT expr)` where the target accepts a sub-select in a policy.
+fn evaluated_once(expr: String, target: Target) -> String {
+    match target {
+        Target::Postgres => format!("(SELECT {expr})"),
+        Target::Citus => expr,
+    }
 }
 
 /// The roles, created when missing, without login: deployments grant them
@@ -56,7 +71,7 @@ pub(crate) fn functions_sql() -> &'static str {
 
 /// The policies of one table, in the order the DDL creates them: none for
 /// a global table.
-pub(crate) fn table_policies(table: &Table, admin: &str) -> Vec<Policy> {
+pub(crate) fn table_policies(table: &Table, admin: &str, target: Target) -> Vec<Policy> {
     let policy =
         |suffix: &str, command, roles: Vec<String>, using: &str, check: Option<&str>| Policy {
             table: table.name,
@@ -66,7 +81,7 @@ pub(crate) fn table_policies(table: &Table, admin: &str) -> Vec<Policy> {
             using: Some(using.to_owned()),
             with_check: check.map(str::to_owned),
         };
-    let flag = admin_flag();
+    let flag = admin_flag(target);
     let admin_policy = policy(
         "admin_access",
         PolicyCommand::All,
@@ -76,7 +91,7 @@ pub(crate) fn table_policies(table: &Table, admin: &str) -> Vec<Policy> {
     );
     match table.scope {
         Scope::Tenant => {
-            let own = format!("tenant_id = {}", current_tenant());
+            let own = format!("tenant_id = {}", current_tenant(target));
             vec![
                 policy(
                     "tenant_isolation",
@@ -91,7 +106,7 @@ pub(crate) fn table_policies(table: &Table, admin: &str) -> Vec<Policy> {
         Scope::Root => {
             // A tenant reads and renames its own row; creating, listing and
             // deleting tenants (and switching them off) is admin work.
-            let own = format!("id = {}", current_tenant());
+            let own = format!("id = {}", current_tenant(target));
             vec![
                 policy(
                     "own_row_select",
@@ -114,20 +129,25 @@ pub(crate) fn table_policies(table: &Table, admin: &str) -> Vec<Policy> {
     }
 }
 
-/// The trigger, RLS, policies and grants of one table.
-pub(crate) fn table_security_sql(table: &Table, app: &str, admin: &str) -> String {
+/// The trigger, RLS, policies and grants of one table. Citus refuses
+/// triggers on distributed tables: there the library's own statements set
+/// `updated_at`, and no trigger is created.
+pub(crate) fn table_security_sql(table: &Table, app: &str, admin: &str, target: Target) -> String {
     let name = ident(table.name);
-    let mut sql = format!(
-        "CREATE TRIGGER {} BEFORE UPDATE ON {name}\n    FOR EACH ROW EXECUTE FUNCTION tenant_model_touch();\n",
-        ident(&names::join(&[table.name, "touch"]))
-    );
+    let mut sql = match target {
+        Target::Postgres => format!(
+            "CREATE TRIGGER {} BEFORE UPDATE ON {name}\n    FOR EACH ROW EXECUTE FUNCTION tenant_model_touch();\n",
+            ident(&names::join(&[table.name, "touch"]))
+        ),
+        Target::Citus => String::new(),
+    };
     let (app_role, admin_role) = (ident(app), ident(admin));
     if table.scope != Scope::Global {
         sql += &format!(
             "ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;\nALTER TABLE {name} FORCE ROW LEVEL SECURITY;\n"
         );
     }
-    for policy in table_policies(table, admin) {
+    for policy in table_policies(table, admin, target) {
         sql += &policy.create_sql();
     }
     match table.scope {

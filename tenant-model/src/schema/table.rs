@@ -4,6 +4,7 @@
 use crate::model::column_type::{ScalarType, SqlType};
 use crate::model::{ColumnDef, DefaultValue, ModelDef, OnDelete, Scope, SystemColumn};
 use crate::schema::names;
+use crate::schema::target::Target;
 use crate::sql::sql_text::{ident, ident_list, literal};
 
 /// One column of a table.
@@ -81,8 +82,17 @@ pub struct Table {
 }
 
 impl Table {
-    /// Builds the table for `def`.
+    /// Builds the table for `def`, for plain PostgreSQL.
     pub fn new(def: &'static ModelDef) -> Table {
+        Table::for_target(def, Target::Postgres)
+    }
+
+    /// Builds the table for `def` as `target` needs it. On
+    /// [`Target::Citus`] a foreign key between two tenant tables (which
+    /// includes `tenant_id`, the distribution column) cannot be `ON DELETE
+    /// SET NULL`: it is emitted without the action, and the library nulls
+    /// the column itself (see [`Schema::set_null_references`](super::Schema::set_null_references)).
+    pub fn for_target(def: &'static ModelDef, target: Target) -> Table {
         let mut table = Table {
             name: def.table,
             scope: def.scope,
@@ -91,7 +101,7 @@ impl Table {
             indexes: Vec::new(),
         };
         table.add_keys(def);
-        table.add_foreign_keys(def);
+        table.add_foreign_keys(def, target);
         if def.soft_delete.is_some() {
             table.constraints.push(Constraint {
                 name: names::join(&[def.table, "soft_delete_check"]),
@@ -152,7 +162,7 @@ impl Table {
             .collect()
     }
 
-    fn add_foreign_keys(&mut self, def: &ModelDef) {
+    fn add_foreign_keys(&mut self, def: &ModelDef, target_db: Target) {
         if self.scope == Scope::Tenant {
             self.constraints.push(Constraint {
                 name: names::join(&[def.table, "tenant_id_fkey"]),
@@ -182,6 +192,11 @@ impl Table {
                 (vec![column], key.collect())
             };
             let on_delete = match on_delete {
+                // Citus refuses SET NULL on a key that includes the
+                // distribution column; the library stands in for it.
+                OnDelete::SetNull if both_tenant && target_db == Target::Citus => {
+                    "NO ACTION".to_owned()
+                }
                 OnDelete::NoAction => "NO ACTION".to_owned(),
                 OnDelete::Restrict => "RESTRICT".to_owned(),
                 OnDelete::Cascade => "CASCADE".to_owned(),

@@ -209,6 +209,7 @@ impl Planner<'_> {
                 table,
                 schema.app_role_name(),
                 schema.admin_role_name(),
+                schema.emits_for(),
             );
             self.push(Phase::CreateTables, sql.trim_end().to_owned());
             let deferred = table.deferred_foreign_keys_sql(&later);
