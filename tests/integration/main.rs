@@ -9,6 +9,7 @@ mod models;
 
 mod audit;
 mod bulk;
+mod citus;
 mod context_leak;
 mod crud;
 mod ergonomics;

@@ -178,10 +178,7 @@ impl TestDb {
             .batch_execute(&format!("CREATE EXTENSION citus;\n{}", nodes.register_sql()))
             .await?;
         drop(coordinator);
-        // One transaction for the whole DDL: Citus needs sequential shard
-        // DDL to mix reference and distributed tables in one transaction.
-        let ddl = format!("SET citus.multi_shard_modify_mode TO 'sequential';\n{ddl}");
-        apply_ddl(db.superuser_config(), &ddl).await?;
+        apply_citus_ddl(&db.superuser_config(), &ddl).await?;
         Ok(db)
     }
 
@@ -547,9 +544,12 @@ async fn ready(maintenance: &Client, schema: &Schema, template: &str) -> Result<
     Ok(row.get(0))
 }
 
-/// The schema's Citus DDL.
+/// The schema's Citus DDL ([`Schema::target`] set to Citus).
 fn citus_ddl(schema: &Schema) -> Result<String, Error> {
-    Ok(schema.try_create_sql()?)
+    Ok(schema
+        .clone()
+        .target(crate::Target::Citus)
+        .try_create_sql()?)
 }
 
 /// Creates the schema's two group roles if missing, under the template
@@ -627,6 +627,26 @@ async fn build_template(
         ))
         .await?;
     tracing::debug!(template, "built a test template database");
+    Ok(())
+}
+
+/// Runs the Citus DDL as the superuser in one transaction, one statement
+/// per message: Citus forwards some commands to the workers as the query
+/// string it received, which fails on a worker when that string holds
+/// several statements (`cannot insert multiple commands into a prepared
+/// statement`). Shard DDL runs sequentially, as Citus requires to mix
+/// reference and distributed tables in one transaction.
+async fn apply_citus_ddl(config: &Config, ddl: &str) -> Result<(), Error> {
+    let statements = crate::sql::sql_fragment::split_statements(ddl)
+        .map_err(|e| Error::NoDatabase(format!("the Citus DDL does not split: {e}")))?;
+    let mut client = connect(config).await?;
+    let tx = client.transaction().await?;
+    tx.batch_execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
+        .await?;
+    for statement in statements {
+        tx.batch_execute(statement).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
