@@ -4,9 +4,11 @@
 //! ```text
 //! cargo run --example saas                   # the demo: the model end to end
 //! cargo run --example saas -- print-schema   # the full DDL, RLS included
+//! cargo run --example saas -- print-schema --citus   # the same for a Citus cluster
 //! DATABASE_URL=postgres://owner@localhost/saas cargo run --example saas -- migrate up
 //! DATABASE_URL=postgres://owner@localhost/saas cargo run --example saas -- migrate status
 //! DATABASE_URL=postgres://my_app:...@localhost/saas cargo run --example saas -- audit
+//! DATABASE_URL=postgres://my_app:...@coordinator/saas cargo run --example saas -- audit --citus
 //! ```
 //!
 //! With no arguments it runs the demo (`demo/`): it finds PostgreSQL as the
@@ -46,7 +48,7 @@ use tenant_model::{Db, Error};
 async fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => demo::main().await,
-        Some("audit") => match audit().await {
+        Some("audit") => match audit(std::env::args().nth(2).as_deref() == Some("--citus")).await {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
             Err(e) => {
@@ -67,10 +69,16 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Prints the audit of `DATABASE_URL` against the model; whether it is clean.
-async fn audit() -> Result<bool, Error> {
+/// Prints the audit of `DATABASE_URL` against the model (as emitted for
+/// Citus with `--citus`); whether it is clean.
+async fn audit(citus: bool) -> Result<bool, Error> {
     let db = Db::connect_default().await?;
-    let report = db.audit(&models::schema()).await?;
+    let schema = if citus {
+        models::schema().target(tenant_model::Target::Citus)
+    } else {
+        models::schema()
+    };
+    let report = db.audit(&schema).await?;
     println!("{report}");
     Ok(report.is_ok())
 }

@@ -40,7 +40,16 @@ pub enum Command {
     #[command(subcommand)]
     Migrate(MigrateCommand),
     /// Print the models' full DDL (row-level security included).
-    PrintSchema,
+    PrintSchema(PrintSchemaArgs),
+}
+
+/// `print-schema`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PrintSchemaArgs {
+    /// The DDL for a Citus cluster (run on the coordinator): reference and
+    /// distributed tables, no triggers (see the guide's Citus chapter).
+    #[arg(long)]
+    pub citus: bool,
 }
 
 /// `migrate <...>`.
@@ -218,7 +227,13 @@ mod tests {
             Cli::try_parse_from(["app", "print-schema"])
                 .unwrap()
                 .command,
-            Command::PrintSchema
+            Command::PrintSchema(PrintSchemaArgs { citus: false })
+        ));
+        assert!(matches!(
+            Cli::try_parse_from(["app", "print-schema", "--citus"])
+                .unwrap()
+                .command,
+            Command::PrintSchema(PrintSchemaArgs { citus: true })
         ));
     }
 

@@ -17,7 +17,7 @@
 //! app migrate status [--dir DIR]
 //! app migrate baseline [--to VERSION] [--dir DIR]
 //! app migrate generate <name> [--dir DIR] [--allow-destructive] [--rename table.old=new]...
-//! app print-schema
+//! app print-schema [--citus]
 //! ```
 //!
 //! `migrate` connects to `DATABASE_URL`, which must be the schema owner's
@@ -38,7 +38,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{
-    BaselineArgs, Cli, Command, DownArgs, FilesArgs, GenerateArgs, MigrateCommand, RunArgs, UpArgs,
+    BaselineArgs, Cli, Command, DownArgs, FilesArgs, GenerateArgs, MigrateCommand, PrintSchemaArgs,
+    RunArgs, UpArgs,
 };
 
 use crate::migrate::{DownTarget, MigrationState, Migrations, Migrator, StatusTable, Step};
@@ -97,8 +98,16 @@ pub async fn execute(
     out: &mut dyn Write,
 ) -> Result<bool, Error> {
     let command = match command {
-        Command::PrintSchema => {
-            write!(out, "{}", schema.try_create_sql()?).map_err(output)?;
+        Command::PrintSchema(args) => {
+            let sql = if args.citus {
+                schema
+                    .clone()
+                    .target(crate::Target::Citus)
+                    .try_create_sql()?
+            } else {
+                schema.try_create_sql()?
+            };
+            write!(out, "{sql}").map_err(output)?;
             return Ok(true);
         }
         Command::Migrate(command) => command,

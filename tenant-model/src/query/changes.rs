@@ -6,13 +6,15 @@ use tokio_postgres::types::ToSql;
 
 use crate::model::column::Column;
 use crate::model::column_type::ColumnType;
-use crate::model::{BoxedParam, Model, Param, SystemColumn};
+use crate::model::{BoxedParam, Model, Param, Scope, SystemColumn};
 
 /// The columns an update sets, with their new values.
 ///
 /// Typed by model and column: `set(User::FULL_NAME, 42)` does not compile.
-/// `updated_at` is bumped by the database trigger; system columns cannot be
-/// set here (`tenant_id` comes from the context, the rest from the
+/// The update also sets `updated_at` to `clock_timestamp()` (see
+/// [`Changes::columns`]); on plain PostgreSQL a trigger does it for raw
+/// SQL too, on Citus (which refuses triggers) only the library's statements
+/// do. System columns cannot be set here (`tenant_id` comes from the context, the rest from the
 /// library's own operations).
 ///
 /// ```
@@ -99,13 +101,27 @@ impl<M: Model> Changes<M> {
             .find(|c| SystemColumn::from_name(c).is_some())
     }
 
-    /// `a = $n, b = $n+1, ...` and the values, numbering from `first`.
+    /// `a = $n, b = $n+1, ..., updated_at = clock_timestamp()` and the
+    /// values, numbering from `first`.
+    ///
+    /// `updated_at` is set by the statement itself, so it changes on every
+    /// update without the trigger Citus refuses (where there is one, the
+    /// trigger sets it again). Not on `tenants`: the application role may
+    /// update only its `name` column there, and the plain-PostgreSQL
+    /// trigger keeps that row's `updated_at`.
     pub(crate) fn assignments(&self, first: usize) -> (String, Vec<Param<'_>>) {
+        let touch = (M::DEF.scope != Scope::Root).then(|| {
+            format!(
+                "{} = clock_timestamp()",
+                crate::sql::sql_text::ident(SystemColumn::UpdatedAt.name())
+            )
+        });
         let sql = self
             .sets
             .iter()
             .enumerate()
             .map(|(i, (c, _))| format!("{} = ${}", crate::sql::sql_text::ident(c), first + i))
+            .chain(touch)
             .collect::<Vec<_>>()
             .join(", ");
         let params = self.sets.iter().map(|(_, v)| &**v as Param<'_>).collect();

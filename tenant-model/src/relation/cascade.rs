@@ -117,7 +117,8 @@ const STAMPED: &str = "is_deleted AND deleted_at = $3 AND deleted_by_id IS NOT D
 impl Step {
     fn delete_sql(&self) -> String {
         format!(
-            "UPDATE {} SET is_deleted = true, deleted_at = $3, deleted_by_id = $4 \
+            "UPDATE {} SET is_deleted = true, deleted_at = $3, deleted_by_id = $4, \
+             updated_at = clock_timestamp() \
              WHERE tenant_id = $1 AND {} IN ({}) AND NOT is_deleted",
             ident(self.def.table),
             ident(self.column),
@@ -127,8 +128,8 @@ impl Step {
 
     fn restore_sql(&self) -> String {
         format!(
-            "UPDATE {} SET is_deleted = false, deleted_at = NULL, deleted_by_id = NULL \
-             WHERE tenant_id = $1 AND {} IN ({}) AND {STAMPED}",
+            "UPDATE {} SET is_deleted = false, deleted_at = NULL, deleted_by_id = NULL, \
+             updated_at = clock_timestamp() WHERE tenant_id = $1 AND {} IN ({}) AND {STAMPED}",
             ident(self.def.table),
             ident(self.column),
             self.parents

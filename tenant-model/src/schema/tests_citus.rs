@@ -330,3 +330,30 @@ fn refused_a_reference_table_pointing_at_a_distributed_table() {
         .to_string()
         .contains("global model `Catalog` references tenant model `Shelf`"));
 }
+
+// Citus refuses the `updated_at` trigger: the library's statements set it.
+
+#[test]
+fn the_library_sets_updated_at_in_its_own_updates() {
+    let (set, _) = crate::Changes::<Doc>::new()
+        .set(Doc::TITLE, "x")
+        .assignments(1);
+    assert_eq!(set, "title = $1, updated_at = clock_timestamp()");
+    let sql = <Member as Model>::sql();
+    for statement in [&sql.scoped.soft_delete, &sql.scoped.restore] {
+        assert!(
+            statement.contains("updated_at = clock_timestamp()"),
+            "{statement}"
+        );
+    }
+    // What they set (before WHERE; RETURNING reads created_at back).
+    for statement in [&sql.scoped.soft_delete, &sql.scoped.restore, &set] {
+        let assigned = statement.split(" WHERE ").next().unwrap_or_default();
+        assert!(!assigned.contains("created_at"), "{statement}");
+    }
+    // The application role may update only `name` on `tenants`.
+    let (set, _) = crate::Changes::<Tenant>::new()
+        .set(Tenant::NAME, "Acme")
+        .assignments(1);
+    assert_eq!(set, "name = $1");
+}

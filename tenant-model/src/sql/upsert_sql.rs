@@ -37,13 +37,16 @@ pub(crate) fn upsert_sql(
         .filter(|f| !conflict.contains(&f.name) && !f.primary_key)
         .map(|f| format!("{0} = EXCLUDED.{0}", ident(f.name)))
         .collect();
-    let set = if updates.is_empty() {
-        // Still return the existing row: a no-op update locks and returns it.
-        let first = conflict.first().copied().unwrap_or("updated_at");
-        format!("{0} = EXCLUDED.{0}", ident(first))
-    } else {
-        updates.join(", ")
-    };
+    // The update sets `updated_at` itself (Citus has no trigger for it);
+    // with nothing else to change it still locks and returns the row.
+    let set = updates
+        .into_iter()
+        .chain([format!(
+            "{} = clock_timestamp()",
+            ident(SystemColumn::UpdatedAt.name())
+        )])
+        .collect::<Vec<_>>()
+        .join(", ");
     let live = if def.soft_delete.is_some() {
         format!(
             " WHERE NOT {}.{}",
@@ -123,7 +126,8 @@ mod tests {
             target(&["email"]).unwrap(),
             "ON CONFLICT (tenant_id, email) WHERE NOT is_deleted \
              DO UPDATE SET number = EXCLUDED.number, login = EXCLUDED.login, \
-             is_active = EXCLUDED.is_active WHERE NOT accounts.is_deleted"
+             is_active = EXCLUDED.is_active, updated_at = clock_timestamp() \
+             WHERE NOT accounts.is_deleted"
         );
         assert!(target(&["login"])
             .unwrap()
@@ -134,7 +138,8 @@ mod tests {
     fn keys_that_hold_deleted_rows_never_update_them() {
         for key in [&["id"][..], &["number"]] {
             let sql = target(key).unwrap();
-            assert!(!sql.contains(") WHERE"), "a full key: {sql}");
+            let conflict = sql.split(" DO UPDATE").next().unwrap_or_default();
+            assert!(!conflict.contains("WHERE"), "a full key: {sql}");
             assert!(sql.ends_with(" WHERE NOT accounts.is_deleted"), "{sql}");
         }
     }

@@ -33,6 +33,12 @@ pub enum GenerateError {
     #[error("the session has no current schema: check its search_path")]
     NoCurrentSchema,
 
+    /// The schema is emitted for a target autogenerate cannot diff yet
+    /// ([`Target::Citus`](crate::Target::Citus)): it compares the live
+    /// catalog with plain-PostgreSQL DDL only.
+    #[error("`migrate generate` cannot diff a {0} schema yet: it compares with plain-PostgreSQL DDL. For the first migration, use `print-schema --citus` as up.sql (and drop the tables in reverse order in down.sql); write later Citus migrations by hand")]
+    UnsupportedTarget(crate::Target),
+
     /// A migration name other than lower-case letters, digits and `_`.
     #[error("invalid migration name {0:?}: use lower-case letters, digits and _")]
     InvalidName(String),

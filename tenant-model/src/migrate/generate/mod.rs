@@ -95,6 +95,7 @@ use crate::Schema;
 ///
 /// [`GenerateError::Destructive`], [`GenerateError::Rename`] (a rename
 /// that does not fit the live schema), [`GenerateError::NoCurrentSchema`],
+/// [`GenerateError::UnsupportedTarget`] for a schema emitted for Citus,
 /// [`Error::Schema`] when the models cannot be emitted together, or a
 /// database error.
 ///
@@ -123,6 +124,9 @@ pub async fn generate(
     schema: &Schema,
     options: &GenerateOptions,
 ) -> Result<Generated, Error> {
+    if schema.emits_for() != crate::Target::Postgres {
+        return Err(GenerateError::UnsupportedTarget(schema.emits_for()).into());
+    }
     schema.check()?;
     let client: &Client = client;
     client.batch_execute("BEGIN").await?;
