@@ -416,7 +416,7 @@ impl From<tokio_postgres::Error> for Error {
                 Error::Connection(err)
             };
         };
-        let constraint = db.constraint().map(str::to_owned);
+        let constraint = db.constraint().map(|name| unsharded(db, name));
         let code = db.code();
         if *code == SqlState::UNIQUE_VIOLATION {
             Error::UniqueViolation {
@@ -438,7 +438,8 @@ impl From<tokio_postgres::Error> for Error {
                 let table = db
                     .table()
                     .map(str::to_owned)
-                    .or_else(|| quoted_name(db.message()));
+                    .or_else(|| quoted_name(db.message()))
+                    .map(|name| unsharded(db, &name));
                 Error::RowSecurity { table, source: err }
             } else {
                 Error::PermissionDenied { source: err }
@@ -521,6 +522,33 @@ fn type_limit(message: &str) -> Option<u32> {
 }
 
 /// The first `"name"` in a server message ("... policy for table \"users\"").
+/// A table or constraint name as the user declared it: on Citus an error
+/// raised on a worker names the shard (`users_102008`,
+/// `uq_tenant_email_102008`); the shard id suffix is dropped then, and
+/// only then (the coordinator adds `while executing command on <node>` as
+/// the error's context).
+fn unsharded(db: &tokio_postgres::error::DbError, name: &str) -> String {
+    let from_worker = db
+        .where_()
+        .is_some_and(|w| w.contains("while executing command on"));
+    match from_worker {
+        true => strip_shard_id(name).to_owned(),
+        false => name.to_owned(),
+    }
+}
+
+/// `name` without a trailing `_<digits>`.
+fn strip_shard_id(name: &str) -> &str {
+    match name.rsplit_once('_') {
+        Some((base, id))
+            if !base.is_empty() && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            base
+        }
+        _ => name,
+    }
+}
+
 fn quoted_name(message: &str) -> Option<String> {
     let start = message.find('"')? + 1;
     let len = message[start..].find('"')?;
@@ -529,7 +557,16 @@ fn quoted_name(message: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::type_limit;
+    use super::{strip_shard_id, type_limit};
+
+    #[test]
+    fn shard_ids_are_stripped_from_worker_names() {
+        assert_eq!(strip_shard_id("users_102008"), "users");
+        assert_eq!(strip_shard_id("uq_tenant_email_102008"), "uq_tenant_email");
+        assert_eq!(strip_shard_id("users"), "users");
+        assert_eq!(strip_shard_id("_102008"), "_102008");
+        assert_eq!(strip_shard_id("users_"), "users_");
+    }
 
     #[test]
     fn the_limit_comes_from_the_type_in_the_message() {
