@@ -416,7 +416,13 @@ impl From<tokio_postgres::Error> for Error {
                 Error::Connection(err)
             };
         };
-        let constraint = db.constraint().map(|name| unsharded(db, name));
+        // A worker's error reaches the client without the constraint field:
+        // its name is then read from the message.
+        let constraint = db
+            .constraint()
+            .map(str::to_owned)
+            .or_else(|| from_worker(db).then(|| quoted_name(db.message())).flatten())
+            .map(|name| unsharded(db, &name));
         let code = db.code();
         if *code == SqlState::UNIQUE_VIOLATION {
             Error::UniqueViolation {
@@ -528,13 +534,17 @@ fn type_limit(message: &str) -> Option<u32> {
 /// only then (the coordinator adds `while executing command on <node>` as
 /// the error's context).
 fn unsharded(db: &tokio_postgres::error::DbError, name: &str) -> String {
-    let from_worker = db
-        .where_()
-        .is_some_and(|w| w.contains("while executing command on"));
-    match from_worker {
+    match from_worker(db) {
         true => strip_shard_id(name).to_owned(),
         false => name.to_owned(),
     }
+}
+
+/// Whether a Citus worker raised the error (the coordinator passes it on
+/// with `while executing command on <node>` as its context).
+fn from_worker(db: &tokio_postgres::error::DbError) -> bool {
+    db.where_()
+        .is_some_and(|w| w.contains("while executing command on"))
 }
 
 /// `name` without a trailing `_<digits>`.

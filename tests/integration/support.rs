@@ -100,11 +100,14 @@ pub async fn in_tenant(client: &mut Client, tenant: Uuid) -> Transaction<'_> {
 /// that the library's own statements still filter by tenant.
 pub async fn without_rls(db: &TestDb, table: &str) {
     let su = db.superuser().await.expect("superuser connection");
-    su.batch_execute(&format!(
-        "ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY; ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"
-    ))
-    .await
-    .expect("switch RLS off");
+    // One statement per message: Citus forwards these to the shards as
+    // the query string it received.
+    for statement in [
+        format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"),
+    ] {
+        su.batch_execute(&statement).await.expect("switch RLS off");
+    }
 }
 
 /// The first column of every row `sql` returns, as text.

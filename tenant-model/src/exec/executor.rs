@@ -96,6 +96,11 @@ pub trait Executor: sealed::Sealed + Send {
     #[doc(hidden)]
     fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send;
 
+    /// Whether statements run on Citus (see [`crate::ServerMode`]); a scope
+    /// whose pool has not been checked yet checks it.
+    #[doc(hidden)]
+    fn __on_citus(&mut self) -> impl Future<Output = Result<bool, Error>> + Send;
+
     /// Inserts one row and returns it as stored: `tenant_id` from the
     /// context, timestamps and defaults from the database.
     fn insert<M: Model>(
@@ -142,8 +147,12 @@ pub trait Executor: sealed::Sealed + Send {
             let (statements, tenant) = scoped::<M>(self.tenant_id())?;
             let tenant = require_tenant::<M>(tenant)?;
             let span = span::<M>("insert_many", self.tenant_id());
+            // On Citus, `INSERT ... SELECT ... FROM unnest(...)` is planned
+            // as a pull to the coordinator and a COPY into the shard, which
+            // Citus refuses under row-level security: multi-row VALUES there.
+            let unnest = M::sql().bulk_unnest && !self.__on_citus().await?;
             let inserted = async {
-                if M::sql().bulk_unnest {
+                if unnest {
                     let arrays = M::insert_arrays(models);
                     let values: Vec<Param<'_>> = arrays.iter().map(|a| &**a as Param<'_>).collect();
                     let params = with_tenant(&tenant, values);
@@ -600,6 +609,11 @@ impl Executor for Tx {
         async move { Ok(Atomic::Borrowed(self)) }
     }
 
+    #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+    fn __on_citus(&mut self) -> impl Future<Output = Result<bool, Error>> + Send {
+        async move { Ok(self.on_citus()) }
+    }
+
     fn __rows<'a>(
         &'a mut self,
         sql: Sql<'a>,
@@ -638,6 +652,11 @@ macro_rules! scope_executor {
             #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
             fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send {
                 async move { Ok(Atomic::Owned(Box::new(self.begin().await?))) }
+            }
+
+            #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
+            fn __on_citus(&mut self) -> impl Future<Output = Result<bool, Error>> + Send {
+                async move { self.on_citus().await }
             }
 
             #[allow(clippy::manual_async_fn)] // the trait promises a `Send` future
@@ -687,6 +706,10 @@ impl<E: Executor + ?Sized> Executor for &mut E {
 
     fn __atomic(&mut self) -> impl Future<Output = Result<Atomic<'_>, Error>> + Send {
         (**self).__atomic()
+    }
+
+    fn __on_citus(&mut self) -> impl Future<Output = Result<bool, Error>> + Send {
+        (**self).__on_citus()
     }
 
     fn __rows<'a>(

@@ -55,6 +55,12 @@ impl TenantScope {
         self.tenant
     }
 
+    /// Whether this scope's pool is on Citus (checks the pool when no
+    /// checkout has yet).
+    pub(crate) async fn on_citus(&self) -> Result<bool, Error> {
+        Ok(self.pool.mode().await?.is_citus())
+    }
+
     /// Takes a connection and returns a transaction for this tenant.
     /// Nothing is sent until its first statement, which carries `BEGIN`
     /// and the tenant context with it.

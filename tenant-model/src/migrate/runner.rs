@@ -445,9 +445,30 @@ impl<'m> Migrator<'m> {
             self.lock_timeout_ms()
         ))
         .await?;
-        tx.batch_execute(script.sql)
-            .await
-            .map_err(|e| self.failed(m, None, e))?;
+        if on_citus(&tx).await? {
+            // Citus forwards some commands to the workers as the query
+            // string it received, which fails there when that string holds
+            // several statements: one statement per message, and shard DDL
+            // sequentially, as Citus requires in a transaction that mixes
+            // reference and distributed tables.
+            let statements = script
+                .statements()
+                .map_err(|reason| MigrationError::Invalid {
+                    path: m.folder_name().into(),
+                    reason,
+                })?;
+            tx.batch_execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
+                .await?;
+            for (i, statement) in statements.iter().enumerate() {
+                tx.batch_execute(statement)
+                    .await
+                    .map_err(|e| self.failed(m, Some(i + 1), e))?;
+            }
+        } else {
+            tx.batch_execute(script.sql)
+                .await
+                .map_err(|e| self.failed(m, None, e))?;
+        }
         let duration = started.elapsed();
         self.update_ledger(&tx, m, direction, duration).await?;
         tx.commit().await.map_err(|e| self.failed(m, None, e))?;
@@ -555,4 +576,15 @@ fn step(m: &Migration, direction: Direction, duration: Duration) -> Step {
         direction,
         duration,
     }
+}
+
+/// Whether the database has the `citus` extension (a Citus coordinator).
+async fn on_citus(client: &impl tokio_postgres::GenericClient) -> Result<bool, Error> {
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
 }

@@ -38,11 +38,14 @@ pub(crate) fn upsert_sql(
         .map(|f| format!("{0} = EXCLUDED.{0}", ident(f.name)))
         .collect();
     // The update sets `updated_at` itself (Citus has no trigger for it);
-    // with nothing else to change it still locks and returns the row.
+    // with nothing else to change it still locks and returns the row. It
+    // takes the proposed row's default (`now()`): Citus refuses any
+    // function that is not IMMUTABLE in `DO UPDATE SET`, and evaluates the
+    // inserted row's defaults on the coordinator.
     let set = updates
         .into_iter()
         .chain([format!(
-            "{} = statement_timestamp()",
+            "{0} = EXCLUDED.{0}",
             ident(SystemColumn::UpdatedAt.name())
         )])
         .collect::<Vec<_>>()
@@ -126,7 +129,7 @@ mod tests {
             target(&["email"]).unwrap(),
             "ON CONFLICT (tenant_id, email) WHERE NOT is_deleted \
              DO UPDATE SET number = EXCLUDED.number, login = EXCLUDED.login, \
-             is_active = EXCLUDED.is_active, updated_at = statement_timestamp() \
+             is_active = EXCLUDED.is_active, updated_at = EXCLUDED.updated_at \
              WHERE NOT accounts.is_deleted"
         );
         assert!(target(&["login"])

@@ -19,6 +19,10 @@ const TEMPLATE_FORMAT: &str = "tenant-model testing template 1";
 /// The advisory lock (taken in the maintenance database) under which
 /// templates and the schema's group roles are created.
 const TEMPLATE_LOCK: i64 = i64::from_be_bytes(*b"tm_tmpl\0");
+/// The advisory lock (taken in the coordinator's maintenance database)
+/// under which a Citus test database's roles and nodes are set up or
+/// dropped.
+const CITUS_LOCK: i64 = i64::from_be_bytes(*b"tm_citus");
 /// Room for the test's name in a database name: `tm_` + name + `_` +
 /// 8 hex = at most 57 bytes, so that `<db>_admin` fits in 63.
 const MAX_NAME_PART: usize = 45;
@@ -160,26 +164,51 @@ impl TestDb {
             done: false,
         };
         // On an error below, dropping `db` removes whatever was created.
-        db.create_login_roles(&maintenance, schema).await?;
-        let create = format!("CREATE DATABASE {}", ident(&db.name));
+        // Registering nodes rewrites cluster-wide catalogs on the workers
+        // (Citus re-sends every role), which fails with `tuple concurrently
+        // updated` when two databases do it at once: one at a time.
+        let locked = maintenance
+            .execute("SELECT pg_advisory_lock($1)", &[&CITUS_LOCK])
+            .await;
+        let set_up = match locked {
+            Ok(_) => db.set_up_citus(&maintenance, nodes, schema).await,
+            Err(e) => Err(e.into()),
+        };
+        let unlocked = maintenance
+            .execute("SELECT pg_advisory_unlock($1)", &[&CITUS_LOCK])
+            .await;
+        set_up?;
+        unlocked?;
+        apply_citus_ddl(&db.superuser_config(), &ddl).await?;
+        Ok(db)
+    }
+
+    /// The roles, the database on every node with the extension, and the
+    /// nodes registered on the coordinator's copy.
+    async fn set_up_citus(
+        &self,
+        maintenance: &Client,
+        nodes: &super::CitusNodes,
+        schema: &Schema,
+    ) -> Result<(), Error> {
+        self.create_login_roles(maintenance, schema).await?;
+        let create = format!("CREATE DATABASE {}", ident(&self.name));
         // Citus only notes that it does not propagate CREATE DATABASE.
         maintenance.batch_execute(&create).await?;
-        for worker in &db.workers {
+        for worker in &self.workers {
             connect(worker).await?.batch_execute(&create).await?;
         }
-        for worker in db.worker_superuser_configs() {
+        for worker in self.worker_superuser_configs() {
             connect(&worker)
                 .await?
                 .batch_execute("CREATE EXTENSION citus")
                 .await?;
         }
-        let coordinator = connect(&db.superuser_config()).await?;
+        let coordinator = connect(&self.superuser_config()).await?;
         coordinator
             .batch_execute(&format!("CREATE EXTENSION citus;\n{}", nodes.register_sql()))
             .await?;
-        drop(coordinator);
-        apply_citus_ddl(&db.superuser_config(), &ddl).await?;
-        Ok(db)
+        Ok(())
     }
 
     /// Creates the two login roles (on Citus the coordinator propagates
@@ -442,6 +471,12 @@ struct Cleanup {
 impl Cleanup {
     async fn run(self) -> Result<(), Error> {
         let client = connect(&self.server).await?;
+        if !self.workers.is_empty() {
+            // See `TestDb::new_on_citus`: role changes, one at a time.
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&CITUS_LOCK])
+                .await?;
+        }
         let drop = format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             ident(&self.database)
