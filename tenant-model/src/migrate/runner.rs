@@ -445,9 +445,27 @@ impl<'m> Migrator<'m> {
             self.lock_timeout_ms()
         ))
         .await?;
-        tx.batch_execute(script.sql)
-            .await
-            .map_err(|e| self.failed(m, None, e))?;
+        if on_citus(&tx).await? {
+            // Citus forwards DDL on a distributed table to the workers with
+            // the whole query string, and refuses a string of several
+            // statements there: one message per statement, still in the
+            // migration's transaction.
+            let statements = script
+                .statements()
+                .map_err(|reason| MigrationError::Invalid {
+                    path: m.folder_name().into(),
+                    reason: format!("on Citus a migration runs statement by statement: {reason}"),
+                })?;
+            for (i, statement) in statements.iter().enumerate() {
+                tx.batch_execute(statement)
+                    .await
+                    .map_err(|e| self.failed(m, Some(i + 1), e))?;
+            }
+        } else {
+            tx.batch_execute(script.sql)
+                .await
+                .map_err(|e| self.failed(m, None, e))?;
+        }
         let duration = started.elapsed();
         self.update_ledger(&tx, m, direction, duration).await?;
         tx.commit().await.map_err(|e| self.failed(m, None, e))?;
@@ -533,6 +551,19 @@ impl<'m> Migrator<'m> {
         }
         .into()
     }
+}
+
+/// Whether the database is a Citus cluster (the extension is installed):
+/// the runner is then connected to its coordinator, where the ledger is a
+/// plain local table and the advisory lock the coordinator's own.
+async fn on_citus(client: &impl tokio_postgres::GenericClient) -> Result<bool, Error> {
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
+            &[],
+        )
+        .await?;
+    Ok(row.try_get(0)?)
 }
 
 /// A `no-transaction` script must split (checked before anything runs).
