@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use tenant_model::Schema;
+use tenant_model::{Schema, Target};
 
 use crate::models::{self, Organization, Team, User, UserTeamLink};
 
@@ -25,6 +25,37 @@ fn ddl_matches_snapshot() {
         sql == expected,
         "emitted DDL differs from tests/snapshots/saas_schema.sql; run with UPDATE_SNAPSHOTS=1 and review the diff"
     );
+}
+
+/// The example's Citus migration (`examples/saas/migrations-citus/`) is
+/// the Citus DDL, and its down script drops every table, children first,
+/// then the enum type (there is no trigger function on Citus).
+#[test]
+fn the_example_citus_migration_is_the_citus_ddl() {
+    let migrations = tenant_model::embed_migrations!("examples/saas/migrations-citus");
+    let schema = models::schema().target(Target::Citus);
+    let init = migrations.iter().next().expect("the Citus init migration");
+    assert_eq!(
+        init.up_sql(),
+        schema.create_sql(),
+        "examples/saas/migrations-citus/*_init/up.sql is `print-schema --citus`; if the DDL \
+         changed on purpose, add a migration (or, before a release, regenerate the init)"
+    );
+    let down = init.down_sql().expect("a down.sql");
+    let drops: Vec<&str> = down.lines().filter(|l| !l.starts_with("--")).collect();
+    let mut expected: Vec<String> = schema
+        .tables()
+        .iter()
+        .rev()
+        .map(|t| format!("DROP TABLE {};", t.name))
+        .collect();
+    expected.extend(
+        schema
+            .enums()
+            .iter()
+            .map(|e| format!("DROP TYPE {};", e.name)),
+    );
+    assert_eq!(drops, expected);
 }
 
 #[test]

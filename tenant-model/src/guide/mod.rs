@@ -20,6 +20,9 @@
 //! 8. [The security model](security): what the library guarantees and what
 //!    it does not.
 //! 9. [Running behind PgBouncer](pgbouncer): what works today.
+//! 10. [Scaling out with Citus](citus): the Citus target, what changes in
+//!     the DDL, the server settings, migrations, what the library
+//!     guarantees there.
 
 #[doc = include_str!("models.md")]
 pub mod models {}
@@ -52,3 +55,6 @@ pub mod security {}
 
 #[doc = include_str!("pgbouncer.md")]
 pub mod pgbouncer {}
+
+#[doc = include_str!("citus.md")]
+pub mod citus {}

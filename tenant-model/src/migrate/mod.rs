@@ -75,6 +75,13 @@
 //!   transaction; `migrate generate` then shows what still differs).
 //! - A pending migration older than the newest applied one (merged from
 //!   another branch) is applied by `up` like any other pending one.
+//! - On a Citus coordinator (the `citus` extension installed) the ledger
+//!   is a local table there and the lock the coordinator's; a migration
+//!   that runs in a transaction is sent statement by statement inside it,
+//!   because Citus refuses a string of several statements when it forwards
+//!   DDL on a distributed table to the workers. Such a migration must
+//!   therefore split (no `BEGIN ATOMIC` bodies). See the guide's chapter on
+//!   Citus.
 //!
 //! ```no_run
 //! use tenant_model::migrate::{Migrator, StatusTable};
@@ -102,6 +109,11 @@
 //! normalized expressions), grants and the `updated_at` trigger. The
 //! result is one or two [`GeneratedMigration`]s with `up` and `down` SQL,
 //! which [`Generated::write`] stores in the format above.
+//!
+//! Autogenerate compares with plain-PostgreSQL DDL only: for a schema
+//! emitted for Citus ([`Target::Citus`](crate::Target::Citus)) it refuses
+//! with [`GenerateError::UnsupportedTarget`]. The first Citus migration is
+//! `print-schema --citus`; later ones are written by hand.
 
 mod catalog;
 mod diff;

@@ -446,19 +446,16 @@ impl<'m> Migrator<'m> {
         ))
         .await?;
         if on_citus(&tx).await? {
-            // Citus forwards some commands to the workers as the query
-            // string it received, which fails there when that string holds
-            // several statements: one statement per message, and shard DDL
-            // sequentially, as Citus requires in a transaction that mixes
-            // reference and distributed tables.
+            // Citus forwards DDL on a distributed table to the workers with
+            // the whole query string, and refuses a string of several
+            // statements there: one message per statement, still in the
+            // migration's transaction.
             let statements = script
                 .statements()
                 .map_err(|reason| MigrationError::Invalid {
                     path: m.folder_name().into(),
-                    reason,
+                    reason: format!("on Citus a migration runs statement by statement: {reason}"),
                 })?;
-            tx.batch_execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
-                .await?;
             for (i, statement) in statements.iter().enumerate() {
                 tx.batch_execute(statement)
                     .await
@@ -556,6 +553,19 @@ impl<'m> Migrator<'m> {
     }
 }
 
+/// Whether the database is a Citus cluster (the extension is installed):
+/// the runner is then connected to its coordinator, where the ledger is a
+/// plain local table and the advisory lock the coordinator's own.
+async fn on_citus(client: &impl tokio_postgres::GenericClient) -> Result<bool, Error> {
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
+            &[],
+        )
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
 /// A `no-transaction` script must split (checked before anything runs).
 fn checked_split(m: &Migration, script: &Script<'_>, file: &str) -> Result<(), Error> {
     if script.no_transaction {
@@ -578,13 +588,3 @@ fn step(m: &Migration, direction: Direction, duration: Duration) -> Step {
     }
 }
 
-/// Whether the database has the `citus` extension (a Citus coordinator).
-async fn on_citus(client: &impl tokio_postgres::GenericClient) -> Result<bool, Error> {
-    let row = client
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')",
-            &[],
-        )
-        .await?;
-    Ok(row.get(0))
-}

@@ -192,7 +192,8 @@ pub enum SystemColumn {
     TenantId,
     /// `created_at timestamptz NOT NULL DEFAULT now()`.
     CreatedAt,
-    /// `updated_at timestamptz NOT NULL DEFAULT now()`, bumped by a trigger.
+    /// `updated_at timestamptz NOT NULL DEFAULT now()`, set by the library's
+    /// own updates and, on plain PostgreSQL, by a trigger for any update.
     UpdatedAt,
     /// `is_deleted boolean NOT NULL DEFAULT false` (soft delete).
     IsDeleted,

@@ -262,7 +262,11 @@ impl Schema {
     /// the same table, and every reference points at a single-column key
     /// and never from a global model into a tenant model (the derive already
     /// rejects those two at compile time; hand-written descriptions are
-    /// checked here).
+    /// checked here). For [`Target::Citus`], also that Citus can distribute
+    /// them: no `set_default` reference between tenant models
+    /// ([`SchemaError::CitusSetDefault`]), and no `set_null` one into rows
+    /// the database deletes by cascade
+    /// ([`SchemaError::CitusSetNullUnderCascade`]).
     ///
     /// # Errors
     ///
@@ -305,6 +309,14 @@ impl Schema {
     /// The full DDL: roles, the trigger function, enums, then each table
     /// (in foreign-key order) with its keys, indexes, trigger, row-level
     /// security, policies and grants.
+    ///
+    /// For [`Target::Citus`]: roles, enums, every table without its
+    /// foreign keys (keys, indexes, row-level security, policies without
+    /// sub-selects, grants; no trigger), then `create_reference_table` for
+    /// `tenants` and the global tables, `create_distributed_table` on
+    /// `tenant_id` for the tenant tables (colocated with the first, parents
+    /// before children), and only then the foreign keys (see the guide's
+    /// chapter on Citus).
     ///
     /// Deterministic: the same models give byte-identical SQL, whatever the
     /// order they were added in.
