@@ -421,7 +421,11 @@ impl From<tokio_postgres::Error> for Error {
         let constraint = db
             .constraint()
             .map(str::to_owned)
-            .or_else(|| from_worker(db).then(|| quoted_name(db.message())).flatten())
+            .or_else(|| {
+                from_worker(db)
+                    .then(|| constraint_in(db.message()))
+                    .flatten()
+            })
             .map(|name| unsharded(db, &name));
         let code = db.code();
         if *code == SqlState::UNIQUE_VIOLATION {
@@ -559,6 +563,15 @@ fn strip_shard_id(name: &str) -> &str {
     }
 }
 
+/// The quoted name after `constraint ` in a message, else its first
+/// quoted name.
+fn constraint_in(message: &str) -> Option<String> {
+    match message.find("constraint \"") {
+        Some(at) => quoted_name(&message[at..]),
+        None => quoted_name(message),
+    }
+}
+
 fn quoted_name(message: &str) -> Option<String> {
     let start = message.find('"')? + 1;
     let len = message[start..].find('"')?;
@@ -576,6 +589,13 @@ mod tests {
         assert_eq!(strip_shard_id("users"), "users");
         assert_eq!(strip_shard_id("_102008"), "_102008");
         assert_eq!(strip_shard_id("users_"), "users_");
+        assert_eq!(
+            super::constraint_in(
+                "insert or update on table \"teams_102009\" violates foreign key constraint \"teams_organization_id_fkey_102009\""
+            )
+            .as_deref(),
+            Some("teams_organization_id_fkey_102009")
+        );
     }
 
     #[test]

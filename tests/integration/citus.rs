@@ -494,3 +494,138 @@ async fn the_context_reaches_the_workers_after_raw_sql_reset_the_session() {
     assert!(seen.is_empty(), "set_config stays on the coordinator");
     f.db.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_example_migrates_onto_a_fresh_cluster_and_back_down() {
+    use tenant_model::migrate::{DownTarget, Migrator};
+    let Some(server) = citus("the_example_migrates_onto_a_fresh_cluster_and_back_down").await
+    else {
+        return;
+    };
+    let migrations = tenant_model::embed_migrations!("examples/saas/migrations-citus");
+    let db = TestDb::empty_on(server, &crate::models::schema())
+        .await
+        .expect("an empty database on Citus");
+    let mut owner = db.superuser().await.unwrap();
+    let citus_tables = async |client: &Client| -> Vec<(String, String)> {
+        client
+            .query(
+                "SELECT table_name::text, citus_table_type FROM citus_tables ORDER BY 1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    };
+    assert!(citus_tables(&owner).await.is_empty());
+    let steps = Migrator::new(&migrations)
+        .up(&mut owner, None)
+        .await
+        .expect("up on Citus");
+    assert_eq!(steps.len(), migrations.iter().count());
+    let tables = citus_tables(&owner).await;
+    let expected: Vec<(String, String)> = [
+        ("organizations", "distributed"),
+        ("teams", "distributed"),
+        ("tenants", "reference"),
+        ("user_team_links", "distributed"),
+        ("users", "distributed"),
+    ]
+    .iter()
+    .map(|(t, k)| (t.to_string(), k.to_string()))
+    .collect();
+    assert_eq!(tables, expected);
+
+    // The migrated database works for the application, on the workers.
+    let app = db.db(2);
+    let acme = app.create_tenant("Acme", "acme").await.unwrap().id;
+    let ann = app.tenant(acme).insert(user("ann@acme.test")).await.unwrap();
+    let found = app.tenant(acme).find::<User>(ann.id).await.unwrap();
+    assert_eq!(found.email, "ann@acme.test");
+    let shards_with_rows = {
+        let mut n = 0;
+        for worker in db.worker_superusers().await.unwrap() {
+            let rows = worker
+                .query(
+                    "SELECT tablename FROM pg_tables WHERE tablename ~ '^users_[0-9]+$'",
+                    &[],
+                )
+                .await
+                .unwrap();
+            for row in rows {
+                let table: String = row.get(0);
+                let count: i64 = worker
+                    .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+                    .await
+                    .unwrap()
+                    .get(0);
+                n += count;
+            }
+        }
+        n
+    };
+    assert_eq!(shards_with_rows, 1, "ann's row is on a worker's shard");
+
+    Migrator::new(&migrations)
+        .down(&mut owner, DownTarget::All)
+        .await
+        .expect("down on Citus");
+    assert!(citus_tables(&owner).await.is_empty());
+    for worker in db.worker_superusers().await.unwrap() {
+        let left: i64 = worker
+            .query_one(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(left, 0, "no shard is left on a worker");
+    }
+    drop(app);
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_hard_delete_nulls_the_set_null_references_itself() {
+    let Some(server) = citus("a_hard_delete_nulls_the_set_null_references_itself").await else {
+        return;
+    };
+    let f = fixture(server).await;
+    // users.deleted_by_id references users: ON DELETE SET NULL on plain
+    // PostgreSQL, no action on Citus (which refuses SET NULL there).
+    let refs = schema().target(tenant_model::Target::Citus).set_null_references();
+    assert!(refs.iter().any(|r| r.table == "users" && r.column == "deleted_by_id"), "{refs:?}");
+    let mut scope = f.app.tenant(f.a);
+    let ann = scope.insert(user("ann@acme.test")).await.unwrap();
+    let bob = scope.insert(user("bob@acme.test")).await.unwrap();
+    scope.soft_delete::<User>(bob.id, Some(ann.id)).await.unwrap();
+
+    // Without the references a Citus delete is refused, never dangling.
+    let bare = Db::from_pool(f.db.app_pool(1)).server_mode(ServerMode::Citus);
+    let err = bare.tenant(f.a).force_delete::<User>(ann.id).await.unwrap_err();
+    assert!(matches!(err, Error::ForeignKeyViolation { .. }), "{err}");
+
+    // With them (TestDb::db passes the schema's): nulled, then deleted, in
+    // one transaction.
+    scope.force_delete::<User>(ann.id).await.unwrap();
+    let bob = scope.find_with_deleted::<User>(bob.id).await.unwrap();
+    assert!(bob.is_deleted());
+    assert_eq!(bob.deleted_by_id(), None, "deleted_by_id was set to NULL");
+
+    // By filter, too.
+    let carl = scope.insert(user("carl@acme.test")).await.unwrap();
+    let dave = scope.insert(user("dave@acme.test")).await.unwrap();
+    scope.soft_delete::<User>(dave.id, Some(carl.id)).await.unwrap();
+    let n = User::query()
+        .filter(User::EMAIL.eq("carl@acme.test"))
+        .force_delete(&mut scope)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let dave = scope.find_with_deleted::<User>(dave.id).await.unwrap();
+    assert_eq!(dave.deleted_by_id(), None);
+    f.db.close().await.unwrap();
+}

@@ -72,6 +72,16 @@ pub fn on_citus() -> bool {
     std::env::var(tenant_model::testing::SERVER_ENV).as_deref() == Ok("citus")
 }
 
+/// Says loudly, past libtest's capture, that a test of plain-PostgreSQL
+/// behavior did not run on Citus.
+pub fn plain_only(test: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "NOT RUN on Citus: {test} tests plain-PostgreSQL behavior (see its comment)"
+    );
+}
+
 /// Opens a transaction carrying `tenant` as its (local) tenant context: a
 /// bound `set_config` on plain PostgreSQL; on Citus, where only `SET LOCAL`
 /// reaches the workers, the `SET LOCAL`s the library sends (the value is a

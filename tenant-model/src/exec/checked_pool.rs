@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 use crate::audit::ConnectionRole;
 use crate::error::Error;
 use crate::exec::server_mode::ServerMode;
+use crate::schema::SetNullReference;
 
 /// A pool and the verdict on its role, shared by every clone (and so by
 /// every scope made from the same [`crate::Db`]).
@@ -17,6 +18,9 @@ use crate::exec::server_mode::ServerMode;
 pub(crate) struct CheckedPool {
     pool: Pool,
     gate: Arc<Gate>,
+    /// [`crate::Db::schema`]: the `SET NULL` references the library carries
+    /// out itself on Citus.
+    set_nulls: Arc<[SetNullReference]>,
 }
 
 struct Gate {
@@ -46,13 +50,27 @@ impl CheckedPool {
                 allow_bypass,
                 mode,
             }),
+            set_nulls: Arc::from(Vec::new()),
         }
+    }
+
+    /// The same pool (and verdict) with these `SET NULL` references.
+    pub(crate) fn with_set_nulls(&self, set_nulls: Arc<[SetNullReference]>) -> CheckedPool {
+        CheckedPool {
+            set_nulls,
+            ..self.clone()
+        }
+    }
+
+    /// The `SET NULL` references the library carries out on Citus.
+    pub(crate) fn set_nulls(&self) -> &Arc<[SetNullReference]> {
+        &self.set_nulls
     }
 
     /// The same pool, checked afresh, with or without the opt-out, in the
     /// given mode.
     pub(crate) fn rechecked(&self, allow_bypass: bool, mode: ServerMode) -> CheckedPool {
-        CheckedPool::new(self.pool.clone(), allow_bypass, mode)
+        CheckedPool::new(self.pool.clone(), allow_bypass, mode).with_set_nulls(self.set_nulls.clone())
     }
 
     /// The pool itself, unchecked.

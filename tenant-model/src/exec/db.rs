@@ -212,6 +212,48 @@ impl Db {
         self.inner.pool.mode().await
     }
 
+    /// Gives the `Db` the schema's `SET NULL` references
+    /// ([`Schema::set_null_references`]), which on Citus the library
+    /// carries out itself: the database cannot (Citus refuses `ON DELETE
+    /// SET NULL` on a foreign key that includes `tenant_id`), so before a
+    /// hard delete ([`crate::Executor::force_delete`],
+    /// [`crate::Query::force_delete`]) of rows another table references
+    /// that way (`deleted_by_id` of `soft_delete(by = ...)` is one), the
+    /// referencing column is set to NULL in the same transaction. On plain
+    /// PostgreSQL the foreign key's action does it and this changes
+    /// nothing.
+    ///
+    /// Without it, on Citus, such a delete fails on the foreign key
+    /// ([`Error::ForeignKeyViolation`]): it never leaves a dangling
+    /// reference.
+    ///
+    /// ```no_run
+    /// # async fn f(schema: tenant_model::Schema) -> Result<(), tenant_model::Error> {
+    /// let db = tenant_model::Db::connect("postgres://app@coordinator/saas").await?
+    ///     .schema(&schema);
+    /// # Ok(()) }
+    /// ```
+    pub fn schema(self, schema: &Schema) -> Db {
+        self.with_set_null_references(&schema.set_null_references())
+    }
+
+    /// [`Db::schema`] with the references themselves.
+    pub fn with_set_null_references(self, references: &[crate::schema::SetNullReference]) -> Db {
+        let set_nulls: Arc<[crate::schema::SetNullReference]> = Arc::from(references);
+        Db {
+            inner: Arc::new(Inner {
+                pool: self.inner.pool.with_set_nulls(set_nulls.clone()),
+                admin_pool: self
+                    .inner
+                    .admin_pool
+                    .as_ref()
+                    .map(|p| p.with_set_nulls(set_nulls.clone())),
+                allow_rls_bypass: self.inner.allow_rls_bypass,
+                mode: self.inner.mode,
+            }),
+        }
+    }
+
     /// The same pools, checked afresh with these settings.
     fn rebuilt(&self, allow_rls_bypass: bool, mode: ServerMode) -> Db {
         Db {
@@ -287,11 +329,10 @@ impl Db {
     pub fn with_admin(self, admin_pool: Pool) -> Db {
         let inner = Inner {
             pool: self.inner.pool.clone(),
-            admin_pool: Some(CheckedPool::new(
-                admin_pool,
-                self.inner.allow_rls_bypass,
-                self.inner.mode,
-            )),
+            admin_pool: Some(
+                CheckedPool::new(admin_pool, self.inner.allow_rls_bypass, self.inner.mode)
+                    .with_set_nulls(self.inner.pool.set_nulls().clone()),
+            ),
             allow_rls_bypass: self.inner.allow_rls_bypass,
             mode: self.inner.mode,
         };

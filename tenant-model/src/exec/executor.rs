@@ -412,9 +412,35 @@ pub trait Executor: sealed::Sealed + Send {
         async move {
             let (statements, tenant) = by_key::<M>(self.tenant_id())?;
             let params = with_tenant(&tenant, key.params());
-            let n =
-                traced_count::<M, Self>(self, "delete", Sql::fixed(&statements.delete), &params)
+            let n = match (tenant, self.__on_citus().await?) {
+                // On Citus the referencing `SET NULL` columns go first, in
+                // the same transaction (see `crate::Db::schema`).
+                (Some(tenant_id), true) => {
+                    let mut atomic = self.__atomic().await?;
+                    let tx = atomic.tx();
+                    crate::exec::set_null::by_key(tx, M::DEF.table, tenant_id, &key.params())
+                        .await
+                        .map_err(|e| e.in_model(M::DEF))?;
+                    let n = traced_count::<M, Tx>(
+                        tx,
+                        "delete",
+                        Sql::fixed(&statements.delete),
+                        &params,
+                    )
                     .await?;
+                    atomic.finish().await?;
+                    n
+                }
+                _ => {
+                    traced_count::<M, Self>(
+                        self,
+                        "delete",
+                        Sql::fixed(&statements.delete),
+                        &params,
+                    )
+                    .await?
+                }
+            };
             match n {
                 0 => Err(Error::NotFound {
                     table: M::DEF.table,

@@ -12,5 +12,6 @@ pub(crate) mod pool;
 pub(crate) mod scope;
 pub(crate) mod server_mode;
 pub(crate) mod session;
+pub(crate) mod set_null;
 pub(crate) mod statement;
 pub(crate) mod tx;

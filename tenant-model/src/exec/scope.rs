@@ -66,7 +66,8 @@ impl TenantScope {
     /// and the tenant context with it.
     pub async fn begin(&self) -> Result<Tx, Error> {
         let (conn, mode) = self.pool.get().await?;
-        Ok(Tx::new(conn, Context::Tenant(self.tenant), mode))
+        Ok(Tx::new(conn, Context::Tenant(self.tenant), mode)
+            .with_set_nulls(self.pool.set_nulls().clone()))
     }
 
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls
@@ -184,7 +185,8 @@ impl AdminScope {
     pub async fn begin(&self) -> Result<Tx, Error> {
         let (conn, mode) = self.pool.get().await?;
         tracing::info!(target: "tenant_model::audit", reason = %self.reason, "admin transaction");
-        Ok(Tx::new(conn, Context::Admin(self.reason.clone()), mode))
+        Ok(Tx::new(conn, Context::Admin(self.reason.clone()), mode)
+            .with_set_nulls(self.pool.set_nulls().clone()))
     }
 
     /// Runs `work` in one admin transaction (commit on `Ok`, roll back on

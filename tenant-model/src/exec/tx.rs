@@ -25,6 +25,7 @@ use tracing::Instrument;
 
 use crate::error::Error;
 use crate::exec::server_mode::ServerMode;
+use crate::schema::SetNullReference;
 use crate::exec::session::cleanup;
 use crate::exec::statement::{prepare, release, Sql};
 use crate::model::tenant_id::TenantId;
@@ -144,6 +145,8 @@ pub struct Tx {
     context: Context,
     /// Plain PostgreSQL or Citus (resolved, never `Detect`).
     mode: ServerMode,
+    /// The `SET NULL` references carried out before a hard delete on Citus.
+    set_nulls: Arc<[SetNullReference]>,
     cursors: u32,
 }
 
@@ -235,13 +238,35 @@ impl Tx {
             aborted: false,
             context,
             mode,
+            set_nulls: Arc::from(Vec::new()),
             cursors: 0,
         }
+    }
+
+    /// This transaction, carrying out these `SET NULL` references on Citus.
+    pub(crate) fn with_set_nulls(mut self, set_nulls: Arc<[SetNullReference]>) -> Tx {
+        self.set_nulls = set_nulls;
+        self
     }
 
     /// Whether this transaction runs on Citus.
     pub(crate) fn on_citus(&self) -> bool {
         self.mode.is_citus()
+    }
+
+    /// The references whose `ON DELETE SET NULL` the library carries out
+    /// before a hard delete of rows of `target`: on Citus only (plain
+    /// PostgreSQL keeps the foreign key's action).
+    pub(crate) fn set_nulls_into(&self, target: &str) -> Vec<SetNullReference> {
+        match self.on_citus() {
+            true => self
+                .set_nulls
+                .iter()
+                .filter(|r| r.target == target)
+                .copied()
+                .collect(),
+            false => Vec::new(),
+        }
     }
 
     /// A number for the next cursor of this transaction.

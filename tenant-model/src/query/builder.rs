@@ -488,7 +488,27 @@ impl<M: Model> Query<M> {
         let (where_clause, params) = self.where_clause(&tenant)?;
         let sql = format!("DELETE FROM {}{where_clause}", M::sql().table);
         let sql = Sql::built(&sql, self.is_raw());
-        traced_count::<M, E>(&mut executor, "delete", sql, &params).await
+        if !executor.__on_citus().await? {
+            return traced_count::<M, E>(&mut executor, "delete", sql, &params).await;
+        }
+        // On Citus the referencing `SET NULL` columns go first, in the same
+        // transaction (see `crate::Db::schema`).
+        let mut atomic = executor.__atomic().await?;
+        let tx = atomic.tx();
+        let scoped = tenant.is_some() && M::DEF.scope.tenant_column().is_some();
+        crate::exec::set_null::by_filter(
+            tx,
+            M::DEF.table,
+            scoped,
+            &where_clause,
+            &params,
+            self.is_raw(),
+        )
+        .await
+        .map_err(|e| e.in_model(M::DEF))?;
+        let n = traced_count::<M, Tx>(tx, "delete", sql, &params).await?;
+        atomic.finish().await?;
+        Ok(n)
     }
 
     /// Streams the matching rows with constant memory: a server-side cursor

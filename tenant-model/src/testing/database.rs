@@ -57,6 +57,8 @@ pub struct TestDb {
     /// On Citus: the superuser's settings for each worker's maintenance
     /// database (empty on plain PostgreSQL).
     workers: Vec<Config>,
+    /// The schema's `SET NULL` references, for [`TestDb::db`].
+    set_nulls: Vec<crate::schema::SetNullReference>,
     cluster: Option<ClusterNote>,
     done: bool,
 }
@@ -111,6 +113,7 @@ impl TestDb {
             name,
             server: server.config().clone(),
             workers: Vec::new(),
+            set_nulls: schema.set_null_references(),
             cluster: server.cluster().map(|c| ClusterNote {
                 dir: c.dir().to_owned(),
                 restart: c.restart_command(),
@@ -144,17 +147,45 @@ impl TestDb {
         nodes: &super::CitusNodes,
         schema: &Schema,
     ) -> Result<TestDb, Error> {
-        let ddl = citus_ddl(schema)?;
+        let db = TestDb::empty_on_citus(server, nodes, schema).await?;
+        apply_citus_ddl(&db.superuser_config(), &citus_ddl(schema)?).await?;
+        Ok(db)
+    }
+
+    /// A database with no tables yet, and the two login roles in the
+    /// schema's group roles: for tests of migrations, which build the
+    /// schema themselves. On Citus the database is on every node with the
+    /// `citus` extension and the nodes registered (see
+    /// [`TestDb::new_on`]).
+    ///
+    /// # Errors
+    ///
+    /// When the server cannot be reached or a set-up statement fails.
+    pub async fn empty_on(server: &Server, schema: &Schema) -> Result<TestDb, Error> {
+        if let Some(nodes) = server.citus_nodes() {
+            return TestDb::empty_on_citus(server, nodes, schema).await;
+        }
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let name = database_name(std::thread::current().name(), &suffix[..8]);
         let maintenance = connect(server.config()).await?;
         ensure_group_roles(&maintenance, schema).await?;
-        let db = TestDb {
+        let db = TestDb::unmade(server, schema, name, Vec::new());
+        db.create_login_roles(&maintenance, schema).await?;
+        maintenance
+            .batch_execute(&format!("CREATE DATABASE {}", ident(&db.name)))
+            .await?;
+        Ok(db)
+    }
+
+    /// A `TestDb` value for `name`, with fresh passwords; nothing created.
+    fn unmade(server: &Server, schema: &Schema, name: String, workers: Vec<Config>) -> TestDb {
+        TestDb {
+            set_nulls: schema.set_null_references(),
             app_role: format!("{name}_app"),
             app_password: uuid::Uuid::new_v4().simple().to_string(),
             admin_role: format!("{name}_admin"),
             admin_password: uuid::Uuid::new_v4().simple().to_string(),
-            workers: nodes.worker_configs(server.config(), "postgres"),
+            workers,
             name,
             server: server.config().clone(),
             cluster: server.cluster().map(|c| ClusterNote {
@@ -162,7 +193,24 @@ impl TestDb {
                 restart: c.restart_command(),
             }),
             done: false,
-        };
+        }
+    }
+
+    async fn empty_on_citus(
+        server: &Server,
+        nodes: &super::CitusNodes,
+        schema: &Schema,
+    ) -> Result<TestDb, Error> {
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let name = database_name(std::thread::current().name(), &suffix[..8]);
+        let maintenance = connect(server.config()).await?;
+        ensure_group_roles(&maintenance, schema).await?;
+        let db = TestDb::unmade(
+            server,
+            schema,
+            name,
+            nodes.worker_configs(server.config(), "postgres"),
+        );
         // On an error below, dropping `db` removes whatever was created.
         // Registering nodes rewrites cluster-wide catalogs on the workers
         // (Citus re-sends every role), which fails with `tuple concurrently
@@ -179,7 +227,6 @@ impl TestDb {
             .await;
         set_up?;
         unlocked?;
-        apply_citus_ddl(&db.superuser_config(), &ddl).await?;
         Ok(db)
     }
 
@@ -244,7 +291,8 @@ impl TestDb {
     /// role, and the server mode of the harness ([`crate::ServerMode::Citus`]
     /// on Citus, [`crate::ServerMode::Plain`] otherwise), so suites written
     /// for plain PostgreSQL run unchanged on Citus with
-    /// `TENANT_MODEL_SERVER=citus`.
+    /// `TENANT_MODEL_SERVER=citus`. It carries the schema's `SET NULL`
+    /// references (see [`crate::Db::schema`]).
     pub fn db(&self, pool_size: usize) -> crate::Db {
         let mode = match self.is_citus() {
             true => crate::ServerMode::Citus,
@@ -253,6 +301,7 @@ impl TestDb {
         crate::Db::from_pool(self.app_pool(pool_size))
             .with_admin(self.admin_pool(2))
             .server_mode(mode)
+            .with_set_null_references(&self.set_nulls)
     }
 
     /// On Citus, the superuser's settings for this database on each worker
