@@ -547,6 +547,11 @@ async fn the_example_migrates_onto_a_fresh_cluster_and_back_down() {
     let shards_with_rows = {
         let mut n = 0;
         for worker in db.worker_superusers().await.unwrap() {
+            // Citus hides shards from the catalog views unless asked.
+            worker
+                .batch_execute("SET citus.override_table_visibility = off")
+                .await
+                .unwrap();
             let rows = worker
                 .query(
                     "SELECT tablename FROM pg_tables WHERE tablename ~ '^users_[0-9]+$'",
@@ -568,22 +573,34 @@ async fn the_example_migrates_onto_a_fresh_cluster_and_back_down() {
     };
     assert_eq!(shards_with_rows, 1, "ann's row is on a worker's shard");
 
+    // Every table (shards included) on the workers, with Citus's hiding of
+    // shards from the catalog views off.
+    let on_workers = async || {
+        let mut tables = 0;
+        for worker in db.worker_superusers().await.unwrap() {
+            worker
+                .batch_execute("SET citus.override_table_visibility = off")
+                .await
+                .unwrap();
+            let n: i64 = worker
+                .query_one(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            tables += n;
+        }
+        tables
+    };
+    assert!(on_workers().await > 0, "the shards are on the workers");
     Migrator::new(&migrations)
         .down(&mut owner, DownTarget::All)
         .await
         .expect("down on Citus");
     assert!(citus_tables(&owner).await.is_empty());
-    for worker in db.worker_superusers().await.unwrap() {
-        let left: i64 = worker
-            .query_one(
-                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        assert_eq!(left, 0, "no shard is left on a worker");
-    }
+    assert_eq!(on_workers().await, 0, "no table or shard is left on a worker");
     drop(app);
     db.close().await.unwrap();
 }
