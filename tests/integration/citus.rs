@@ -51,7 +51,11 @@ async fn fixture(server: &Server) -> Fixture {
         .expect("a test database on Citus");
     assert!(db.is_citus());
     let app = db.db(4);
-    let a = app.create_tenant("Acme", "acme").await.expect("tenant a").id;
+    let a = app
+        .create_tenant("Acme", "acme")
+        .await
+        .expect("tenant a")
+        .id;
     let b = app
         .create_tenant("Globex", "globex")
         .await
@@ -62,11 +66,7 @@ async fn fixture(server: &Server) -> Fixture {
 
 /// Every row of every shard of `table`, read on the workers as the
 /// superuser: `(shard table, tenant_id, text of column)`.
-async fn rows_on_workers(
-    f: &Fixture,
-    table: &str,
-    column: &str,
-) -> Vec<(String, Uuid, String)> {
+async fn rows_on_workers(f: &Fixture, table: &str, column: &str) -> Vec<(String, Uuid, String)> {
     let su = f.db.superuser().await.unwrap();
     let shards = su
         .query(
@@ -128,7 +128,13 @@ async fn the_schema_is_reference_and_colocated_distributed_tables() {
             .unwrap_or_else(|| panic!("{name} is a Citus table: {tables:?}"))
     };
     assert_eq!(kind("tenants").1, "reference");
-    let distributed = ["users", "organizations", "teams", "user_team_links", "notes"];
+    let distributed = [
+        "users",
+        "organizations",
+        "teams",
+        "user_team_links",
+        "notes",
+    ];
     for name in distributed {
         assert_eq!(kind(name).1, "distributed", "{tables:?}");
         assert_eq!(kind(name).2, "tenant_id", "{tables:?}");
@@ -207,7 +213,10 @@ async fn tenant_a_never_sees_or_changes_b_rows_on_any_shard() {
         })
         .await
         .unwrap();
-    assert_eq!(changed, 6, "a raw UPDATE without a filter reaches A's rows only");
+    assert_eq!(
+        changed, 6,
+        "a raw UPDATE without a filter reaches A's rows only"
+    );
 
     // On the workers, as the superuser: B's row is intact, the rows are
     // spread over shards on both workers, and nothing is on the coordinator.
@@ -395,7 +404,10 @@ async fn typed_statements_route_to_one_shard() {
     let (parent, members) = &teams[0].related;
     assert_eq!(parent.as_ref().map(|o| o.id), Some(org.id));
     assert_eq!(members.len(), 1);
-    scope.soft_delete::<User>(bob.id, Some(ann.id)).await.unwrap();
+    scope
+        .soft_delete::<User>(bob.id, Some(ann.id))
+        .await
+        .unwrap();
     let live = User::query().count(&scope).await.unwrap();
     assert_eq!(live, 1);
     f.db.close().await.unwrap();
@@ -468,8 +480,11 @@ async fn the_context_reaches_the_workers_after_raw_sql_reset_the_session() {
         .run(async |tx| {
             tx.raw_execute("SET citus.propagate_set_commands = 'none'", &[])
                 .await?;
-            tx.raw_execute("SET app.tenant_id = '00000000-0000-0000-0000-000000000000'", &[])
-                .await
+            tx.raw_execute(
+                "SET app.tenant_id = '00000000-0000-0000-0000-000000000000'",
+                &[],
+            )
+            .await
         })
         .await
         .unwrap();
@@ -481,11 +496,17 @@ async fn the_context_reaches_the_workers_after_raw_sql_reset_the_session() {
         .get()
         .await
         .unwrap()
-        .query_one("SELECT current_setting('citus.propagate_set_commands')", &[])
+        .query_one(
+            "SELECT current_setting('citus.propagate_set_commands')",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
-    assert_eq!(setting, "none", "nothing session-level is left behind (the default)");
+    assert_eq!(
+        setting, "none",
+        "nothing session-level is left behind (the default)"
+    );
 
     // Why Citus mode exists: a transaction-local set_config does not reach
     // the workers, so the plain mode sees nothing there (fail closed).
@@ -541,7 +562,11 @@ async fn the_example_migrates_onto_a_fresh_cluster_and_back_down() {
     // The migrated database works for the application, on the workers.
     let app = db.db(2);
     let acme = app.create_tenant("Acme", "acme").await.unwrap().id;
-    let ann = app.tenant(acme).insert(user("ann@acme.test")).await.unwrap();
+    let ann = app
+        .tenant(acme)
+        .insert(user("ann@acme.test"))
+        .await
+        .unwrap();
     let found = app.tenant(acme).find::<User>(ann.id).await.unwrap();
     assert_eq!(found.email, "ann@acme.test");
     let shards_with_rows = {
@@ -600,7 +625,11 @@ async fn the_example_migrates_onto_a_fresh_cluster_and_back_down() {
         .await
         .expect("down on Citus");
     assert!(citus_tables(&owner).await.is_empty());
-    assert_eq!(on_workers().await, 0, "no table or shard is left on a worker");
+    assert_eq!(
+        on_workers().await,
+        0,
+        "no table or shard is left on a worker"
+    );
     drop(app);
     db.close().await.unwrap();
 }
@@ -613,16 +642,29 @@ async fn a_hard_delete_nulls_the_set_null_references_itself() {
     let f = fixture(server).await;
     // users.deleted_by_id references users: ON DELETE SET NULL on plain
     // PostgreSQL, no action on Citus (which refuses SET NULL there).
-    let refs = schema().target(tenant_model::Target::Citus).set_null_references();
-    assert!(refs.iter().any(|r| r.table == "users" && r.column == "deleted_by_id"), "{refs:?}");
+    let refs = schema()
+        .target(tenant_model::Target::Citus)
+        .set_null_references();
+    assert!(
+        refs.iter()
+            .any(|r| r.table == "users" && r.column == "deleted_by_id"),
+        "{refs:?}"
+    );
     let mut scope = f.app.tenant(f.a);
     let ann = scope.insert(user("ann@acme.test")).await.unwrap();
     let bob = scope.insert(user("bob@acme.test")).await.unwrap();
-    scope.soft_delete::<User>(bob.id, Some(ann.id)).await.unwrap();
+    scope
+        .soft_delete::<User>(bob.id, Some(ann.id))
+        .await
+        .unwrap();
 
     // Without the references a Citus delete is refused, never dangling.
     let bare = Db::from_pool(f.db.app_pool(1)).server_mode(ServerMode::Citus);
-    let err = bare.tenant(f.a).force_delete::<User>(ann.id).await.unwrap_err();
+    let err = bare
+        .tenant(f.a)
+        .force_delete::<User>(ann.id)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::ForeignKeyViolation { .. }), "{err}");
 
     // With them (TestDb::db passes the schema's): nulled, then deleted, in
@@ -635,7 +677,10 @@ async fn a_hard_delete_nulls_the_set_null_references_itself() {
     // By filter, too.
     let carl = scope.insert(user("carl@acme.test")).await.unwrap();
     let dave = scope.insert(user("dave@acme.test")).await.unwrap();
-    scope.soft_delete::<User>(dave.id, Some(carl.id)).await.unwrap();
+    scope
+        .soft_delete::<User>(dave.id, Some(carl.id))
+        .await
+        .unwrap();
     let n = User::query()
         .filter(User::EMAIL.eq("carl@acme.test"))
         .force_delete(&mut scope)

@@ -70,7 +70,8 @@ impl CheckedPool {
     /// The same pool, checked afresh, with or without the opt-out, in the
     /// given mode.
     pub(crate) fn rechecked(&self, allow_bypass: bool, mode: ServerMode) -> CheckedPool {
-        CheckedPool::new(self.pool.clone(), allow_bypass, mode).with_set_nulls(self.set_nulls.clone())
+        CheckedPool::new(self.pool.clone(), allow_bypass, mode)
+            .with_set_nulls(self.set_nulls.clone())
     }
 
     /// The pool itself, unchecked.

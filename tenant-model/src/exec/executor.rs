@@ -432,13 +432,8 @@ pub trait Executor: sealed::Sealed + Send {
                     n
                 }
                 _ => {
-                    traced_count::<M, Self>(
-                        self,
-                        "delete",
-                        Sql::fixed(&statements.delete),
-                        &params,
-                    )
-                    .await?
+                    traced_count::<M, Self>(self, "delete", Sql::fixed(&statements.delete), &params)
+                        .await?
                 }
             };
             match n {

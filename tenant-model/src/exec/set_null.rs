@@ -48,7 +48,8 @@ pub(crate) async fn by_filter(
 ) -> Result<(), Error> {
     for reference in tx.set_nulls_into(target) {
         let sql = filter_sql(&reference, scoped, where_clause);
-        tx.count(Sql::built(&sql, raw), params, Finish::Open).await?;
+        tx.count(Sql::built(&sql, raw), params, Finish::Open)
+            .await?;
     }
     Ok(())
 }

@@ -25,11 +25,11 @@ use tracing::Instrument;
 
 use crate::error::Error;
 use crate::exec::server_mode::ServerMode;
-use crate::schema::SetNullReference;
 use crate::exec::session::cleanup;
 use crate::exec::statement::{prepare, release, Sql};
 use crate::model::tenant_id::TenantId;
 use crate::model::Param;
+use crate::schema::SetNullReference;
 
 /// How long a dropped transaction may take to roll back when its pool has
 /// no recycle timeout; see [`crate::PoolTimeouts::recycle`].
@@ -87,7 +87,9 @@ impl<'a> ContextStatement<'a> {
                 params: Vec::new(),
             },
             (Context::Admin(reason), true) => ContextStatement {
-                local: Some(format!("{CITUS_PROPAGATE}; SET LOCAL app.is_superuser = 'on'")),
+                local: Some(format!(
+                    "{CITUS_PROPAGATE}; SET LOCAL app.is_superuser = 'on'"
+                )),
                 sql: Some(CITUS_ADMIN_REASON),
                 params: vec![&**reason as Param<'a>],
             },
@@ -514,13 +516,17 @@ mod tests {
         for _ in 0..200 {
             let id = uuid::Uuid::new_v4();
             let sql = citus_tenant_sql(id);
-            let prefix = "SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL app.tenant_id = '";
+            let prefix =
+                "SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL app.tenant_id = '";
             let value = sql
                 .strip_prefix(prefix)
                 .and_then(|rest| rest.strip_suffix('\''))
                 .expect("the fixed shape");
             assert_eq!(value.len(), 36, "{sql}");
-            assert!(value.chars().all(|c| c.is_ascii_hexdigit() || c == '-'), "{sql}");
+            assert!(
+                value.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
+                "{sql}"
+            );
             assert_eq!(uuid::Uuid::parse_str(value).ok(), Some(id));
         }
     }

@@ -587,4 +587,3 @@ fn step(m: &Migration, direction: Direction, duration: Duration) -> Step {
         duration,
     }
 }
-

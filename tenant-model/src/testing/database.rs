@@ -253,7 +253,10 @@ impl TestDb {
         }
         let coordinator = connect(&self.superuser_config()).await?;
         coordinator
-            .batch_execute(&format!("CREATE EXTENSION citus;\n{}", nodes.register_sql()))
+            .batch_execute(&format!(
+                "CREATE EXTENSION citus;\n{}",
+                nodes.register_sql()
+            ))
             .await?;
         Ok(())
     }
@@ -274,7 +277,11 @@ impl TestDb {
             .batch_execute(&format!(
                 "{}\n{}",
                 login(&self.app_role, &self.app_password, schema.app_role_name()),
-                login(&self.admin_role, &self.admin_password, schema.admin_role_name()),
+                login(
+                    &self.admin_role,
+                    &self.admin_password,
+                    schema.admin_role_name()
+                ),
             ))
             .await?;
         Ok(())

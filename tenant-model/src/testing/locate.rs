@@ -380,7 +380,10 @@ impl Locator {
         let nodes = CitusNodes::read(&client)
             .await
             .map_err(|e| unusable("the throwaway Citus cluster", e))?;
-        tracing::debug!(workers = nodes.workers.len(), "started a throwaway Citus cluster");
+        tracing::debug!(
+            workers = nodes.workers.len(),
+            "started a throwaway Citus cluster"
+        );
         Ok(Server {
             config,
             origin: Origin::CitusCluster,
