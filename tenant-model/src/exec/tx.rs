@@ -2,8 +2,9 @@
 //!
 //! Nothing is sent when a `Tx` is created. The first statement goes out
 //! pipelined behind `BEGIN` and the `set_config(..., true)` call that sets
-//! the tenant (or admin) context for this transaction only, so the context
-//! costs no extra round trip. Dropping an open `Tx` rolls it back before
+//! the tenant (or admin) context for this transaction only (on Citus, the
+//! `SET LOCAL`s that reach the workers, as their own message; see
+//! [`crate::ServerMode`]), so the context costs no extra round trip. Dropping an open `Tx` rolls it back before
 //! its connection returns to the pool; if that is impossible (no runtime)
 //! or takes longer than the pool's recycle timeout (5 s for a pool without
 //! one; a statement may still be running on the server), the connection is

@@ -41,6 +41,8 @@
 //! goes straight to the throwaway cluster: how a machine with no server
 //! running behaves, tried on one that has a server.
 //!
+//! `TENANT_MODEL_SERVER=citus` uses Citus instead: see below.
+//!
 //! Otherwise every test fails with [`Error::NoDatabase`],
 //! whose message names the three options; tests never skip silently.
 //! The user must be a superuser (or have `CREATEDB` and `CREATEROLE`); the
@@ -52,6 +54,21 @@
 //! a `Db` on the superuser's connection is refused with
 //! [`Error::UnsafeRole`]. The superuser connection is for seeding data and
 //! for changing the catalog in tests of [`crate::Db::audit`].
+//!
+//! # Citus
+//!
+//! [`citus_server()`] finds a Citus cluster once per process: the
+//! coordinator named by `CITUS_URL` ([`CITUS_URL_ENV`], a superuser URL
+//! whose `postgres` database has the `citus` extension and the workers
+//! registered), else a throwaway [`CitusCluster`] (a coordinator and two
+//! workers from the local binaries, on `127.0.0.1`, when `citus.so` is in
+//! `pg_config --pkglibdir`), else [`Error::NoDatabase`] saying why. On a
+//! Citus server [`TestDb::new_on`] creates the database on every node with
+//! the extension and the nodes registered, creates the roles on the
+//! coordinator (Citus propagates them), and applies the schema's Citus DDL
+//! ([`crate::Target::Citus`]); no template is used. [`TestDb::db`] gives a
+//! [`crate::Db`] in the harness's mode. With `TENANT_MODEL_SERVER=citus`,
+//! [`server()`] is the Citus server, so every [`TestDb::new`] runs on it.
 //!
 //! # Templates
 //!
