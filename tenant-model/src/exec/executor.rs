@@ -338,7 +338,7 @@ pub trait Executor: sealed::Sealed + Send {
     }
 
     /// Soft-deletes a live row: `is_deleted`, `deleted_at =
-    /// clock_timestamp()` and `deleted_by_id`. Returns the row as stored.
+    /// statement_timestamp()` and `deleted_by_id`. Returns the row as stored.
     ///
     /// Follows through the relations the model declares: rows of a
     /// `has_many` child (or a `many_to_many` link model) whose foreign key

@@ -473,7 +473,7 @@ impl<M: Model> Query<M> {
         let tenant = scoped_tenant::<M, E>(&executor);
         let (where_clause, params) = query.where_clause(&tenant)?;
         let sql = format!(
-            "UPDATE {} SET is_deleted = true, deleted_at = clock_timestamp(), deleted_by_id = NULL, updated_at = clock_timestamp(){where_clause}",
+            "UPDATE {} SET is_deleted = true, deleted_at = statement_timestamp(), deleted_by_id = NULL, updated_at = statement_timestamp(){where_clause}",
             M::sql().table
         );
         let sql = Sql::built(&sql, query.is_raw());

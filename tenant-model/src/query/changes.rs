@@ -11,7 +11,7 @@ use crate::model::{BoxedParam, Model, Param, Scope, SystemColumn};
 /// The columns an update sets, with their new values.
 ///
 /// Typed by model and column: `set(User::FULL_NAME, 42)` does not compile.
-/// The update also sets `updated_at` to `clock_timestamp()` (see
+/// The update also sets `updated_at` to `statement_timestamp()` (see
 /// [`Changes::columns`]); on plain PostgreSQL a trigger does it for raw
 /// SQL too, on Citus (which refuses triggers) only the library's statements
 /// do. System columns cannot be set here (`tenant_id` comes from the context, the rest from the
@@ -101,7 +101,7 @@ impl<M: Model> Changes<M> {
             .find(|c| SystemColumn::from_name(c).is_some())
     }
 
-    /// `a = $n, b = $n+1, ..., updated_at = clock_timestamp()` and the
+    /// `a = $n, b = $n+1, ..., updated_at = statement_timestamp()` and the
     /// values, numbering from `first`.
     ///
     /// `updated_at` is set by the statement itself, so it changes on every
@@ -112,7 +112,7 @@ impl<M: Model> Changes<M> {
     pub(crate) fn assignments(&self, first: usize) -> (String, Vec<Param<'_>>) {
         let touch = (M::DEF.scope != Scope::Root).then(|| {
             format!(
-                "{} = clock_timestamp()",
+                "{} = statement_timestamp()",
                 crate::sql::sql_text::ident(SystemColumn::UpdatedAt.name())
             )
         });

@@ -11,9 +11,11 @@
 //! The cascade stamps every row it takes with the parent's own
 //! `deleted_at` and `deleted_by_id`; restoring the parent restores exactly
 //! the rows with that stamp, deepest first. `deleted_at` comes from
-//! `clock_timestamp()`, not `now()` (fixed for the whole transaction), so a
-//! child deleted on its own earlier, even in the same transaction, carries
-//! another stamp and stays deleted when the parent is restored.
+//! `statement_timestamp()` (when the server received the statement), not
+//! `now()` (fixed for the whole transaction), so a child deleted on its own
+//! earlier, even in the same transaction, carries another stamp and stays
+//! deleted when the parent is restored. (Not `clock_timestamp()`: Citus
+//! refuses volatile functions in an `UPDATE` of a distributed table.)
 //!
 //! Rows whose model has no `soft_delete` are left alone: the row they
 //! reference still exists (hidden), so their foreign key holds, and a later
@@ -118,7 +120,7 @@ impl Step {
     fn delete_sql(&self) -> String {
         format!(
             "UPDATE {} SET is_deleted = true, deleted_at = $3, deleted_by_id = $4, \
-             updated_at = clock_timestamp() \
+             updated_at = statement_timestamp() \
              WHERE tenant_id = $1 AND {} IN ({}) AND NOT is_deleted",
             ident(self.def.table),
             ident(self.column),
@@ -129,7 +131,7 @@ impl Step {
     fn restore_sql(&self) -> String {
         format!(
             "UPDATE {} SET is_deleted = false, deleted_at = NULL, deleted_by_id = NULL, \
-             updated_at = clock_timestamp() WHERE tenant_id = $1 AND {} IN ({}) AND {STAMPED}",
+             updated_at = statement_timestamp() WHERE tenant_id = $1 AND {} IN ({}) AND {STAMPED}",
             ident(self.def.table),
             ident(self.column),
             self.parents

@@ -97,7 +97,7 @@ where
         let (filter, params) = self.link_where(&tenant, &from, &to, 1);
         let sql = match K::DEF.soft_delete {
             Some(_) => format!(
-                "UPDATE {} SET is_deleted = true, deleted_at = clock_timestamp(), updated_at = clock_timestamp() WHERE {filter} AND NOT is_deleted",
+                "UPDATE {} SET is_deleted = true, deleted_at = statement_timestamp(), updated_at = statement_timestamp() WHERE {filter} AND NOT is_deleted",
                 K::sql().table
             ),
             None => format!("DELETE FROM {} WHERE {filter}", K::sql().table),

@@ -338,11 +338,11 @@ fn the_library_sets_updated_at_in_its_own_updates() {
     let (set, _) = crate::Changes::<Doc>::new()
         .set(Doc::TITLE, "x")
         .assignments(1);
-    assert_eq!(set, "title = $1, updated_at = clock_timestamp()");
+    assert_eq!(set, "title = $1, updated_at = statement_timestamp()");
     let sql = <Member as Model>::sql();
     for statement in [&sql.scoped.soft_delete, &sql.scoped.restore] {
         assert!(
-            statement.contains("updated_at = clock_timestamp()"),
+            statement.contains("updated_at = statement_timestamp()"),
             "{statement}"
         );
     }

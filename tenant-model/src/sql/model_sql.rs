@@ -170,13 +170,13 @@ impl Statements {
         let (soft_delete, restore) = if def.soft_delete.is_some() {
             (
                 format!(
-                    "UPDATE {table} SET is_deleted = true, deleted_at = clock_timestamp(), deleted_by_id = ${next}, \
-                     updated_at = clock_timestamp() \
+                    "UPDATE {table} SET is_deleted = true, deleted_at = statement_timestamp(), deleted_by_id = ${next}, \
+                     updated_at = statement_timestamp() \
                      WHERE {key_where} AND NOT is_deleted RETURNING {select_list}"
                 ),
                 format!(
                     "UPDATE {table} SET is_deleted = false, deleted_at = NULL, deleted_by_id = NULL, \
-                     updated_at = clock_timestamp() WHERE {key_where} AND is_deleted RETURNING {select_list}"
+                     updated_at = statement_timestamp() WHERE {key_where} AND is_deleted RETURNING {select_list}"
                 ),
             )
         } else {

@@ -42,7 +42,7 @@ pub(crate) fn upsert_sql(
     let set = updates
         .into_iter()
         .chain([format!(
-            "{} = clock_timestamp()",
+            "{} = statement_timestamp()",
             ident(SystemColumn::UpdatedAt.name())
         )])
         .collect::<Vec<_>>()
@@ -126,7 +126,7 @@ mod tests {
             target(&["email"]).unwrap(),
             "ON CONFLICT (tenant_id, email) WHERE NOT is_deleted \
              DO UPDATE SET number = EXCLUDED.number, login = EXCLUDED.login, \
-             is_active = EXCLUDED.is_active, updated_at = clock_timestamp() \
+             is_active = EXCLUDED.is_active, updated_at = statement_timestamp() \
              WHERE NOT accounts.is_deleted"
         );
         assert!(target(&["login"])
