@@ -152,3 +152,61 @@ async fn ddl_applies_and_app_role_is_neither_superuser_nor_owner() {
         "ENABLE and FORCE RLS on every table: {forced:?}"
     );
 }
+
+/// Without the `updated_at` trigger (as on Citus, which refuses triggers),
+/// the library's own statements still move `updated_at` and leave
+/// `created_at` alone: update, upsert, soft delete and restore.
+#[tokio::test]
+async fn without_the_trigger_the_library_still_sets_updated_at() {
+    use tenant_model::{Changes, Executor as _};
+
+    let seed = crate::support::seeded().await;
+    let su = seed.db.superuser().await.expect("superuser connection");
+    let long_ago = "2020-01-01T00:00:00Z";
+    su.batch_execute(&format!(
+        "DROP TRIGGER users_touch ON users; \
+         UPDATE users SET created_at = '{long_ago}', updated_at = '{long_ago}'"
+    ))
+    .await
+    .expect("drop the trigger and age the rows");
+    let long_ago: chrono::DateTime<chrono::Utc> = long_ago.parse().expect("a timestamp");
+    let db = crate::support::app_db(&seed.db, 2);
+    let scope = || db.tenant(seed.tenant_a);
+
+    let updated = scope()
+        .update::<User>(seed.user_a, Changes::new().set(User::FULL_NAME, "Ann B"))
+        .await
+        .expect("update");
+    assert_eq!(updated.created_at(), long_ago, "created_at never changes");
+    assert!(updated.updated_at() > long_ago, "update sets updated_at");
+
+    let deleted = scope()
+        .soft_delete::<User>(seed.user_a, None)
+        .await
+        .expect("soft delete");
+    assert!(
+        deleted.updated_at() > updated.updated_at(),
+        "soft delete sets updated_at"
+    );
+    assert_eq!(deleted.created_at(), long_ago);
+    su.execute("UPDATE users SET updated_at = $1", &[&long_ago])
+        .await
+        .expect("age again");
+    let restored = scope().restore::<User>(seed.user_a).await.expect("restore");
+    assert!(restored.updated_at() > long_ago, "restore sets updated_at");
+    assert_eq!(restored.created_at(), long_ago);
+
+    let mut again = crate::support::user("ann@acme.test");
+    again.full_name = "Ann C".into();
+    su.execute("UPDATE users SET updated_at = $1", &[&long_ago])
+        .await
+        .expect("age again");
+    let upserted = scope()
+        .upsert(again, &[User::EMAIL.into()])
+        .await
+        .expect("upsert");
+    assert_eq!(upserted.id, seed.user_a);
+    assert!(upserted.updated_at() > long_ago, "upsert sets updated_at");
+    assert_eq!(upserted.created_at(), long_ago);
+    seed.db.close().await.expect("drop the test database");
+}

@@ -6,8 +6,7 @@
 /// [`Target::Citus`] is a Citus cluster's coordinator: the same tables,
 /// with `tenants` and global models as reference tables and tenant models
 /// distributed on `tenant_id` and colocated, written in the forms Citus
-/// accepts (see the guide's chapter on Citus,
-/// `tenant_model::guide::citus`).
+/// accepts (see [the guide's chapter on Citus](crate::guide::citus)).
 ///
 /// ```
 /// use tenant_model::prelude::*;

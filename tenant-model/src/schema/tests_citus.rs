@@ -357,3 +357,46 @@ fn the_library_sets_updated_at_in_its_own_updates() {
         .assignments(1);
     assert_eq!(set, "name = $1");
 }
+
+#[derive(TenantModel)]
+struct Node {
+    #[tenant_model(primary_key)]
+    id: Uuid,
+    #[tenant_model(references = Node, on_delete = cascade)]
+    parent_id: Option<Uuid>,
+}
+
+#[derive(TenantModel)]
+struct Tag {
+    #[tenant_model(primary_key)]
+    id: Uuid,
+    #[tenant_model(references = Node, on_delete = set_null)]
+    node_id: Option<Uuid>,
+}
+
+#[test]
+fn a_tree_that_deletes_its_subtree_counts_as_a_cascade() {
+    let err = Schema::new()
+        .target(Target::Citus)
+        .model::<Tag>()
+        .check()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        SchemaError::CitusSetNullUnderCascade {
+            model: "Tag",
+            column: "node_id",
+            target: "Node",
+            via_model: "Node",
+            via_column: "parent_id"
+        }
+    );
+    // The tree alone distributes: CASCADE on a key with tenant_id is fine.
+    let sql = Schema::new()
+        .target(Target::Citus)
+        .model::<Node>()
+        .create_sql();
+    assert!(sql.contains(
+        "FOREIGN KEY (tenant_id, parent_id) REFERENCES nodes (tenant_id, id) ON DELETE CASCADE;"
+    ));
+}
