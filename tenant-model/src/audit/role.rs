@@ -100,7 +100,9 @@ impl ConnectionRole {
     /// `tenant_model.role_check` span).
     pub(crate) async fn query(client: &Client) -> Result<ConnectionRole, Error> {
         let row = client
-            .query_one(ROLE_QUERY, &[])
+            // Unnamed (no prepared statement), so it also works through a
+            // transaction-mode pooler.
+            .query_typed_one(ROLE_QUERY, &[])
             .instrument(tracing::debug_span!("tenant_model.role_check"))
             .await?;
         let names: Vec<String> = decode(&row, 5)?;

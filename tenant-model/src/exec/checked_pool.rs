@@ -8,6 +8,7 @@ use tokio::sync::OnceCell;
 
 use crate::audit::ConnectionRole;
 use crate::error::Error;
+use crate::exec::statement_mode::Sending;
 
 /// A pool and the verdict on its role, shared by every clone (and so by
 /// every scope made from the same [`crate::Db`]).
@@ -15,6 +16,8 @@ use crate::error::Error;
 pub(crate) struct CheckedPool {
     pool: Pool,
     gate: Arc<Gate>,
+    /// How statements are sent on this pool's connections.
+    sending: Sending,
 }
 
 struct Gate {
@@ -27,19 +30,49 @@ struct Gate {
 }
 
 impl CheckedPool {
-    pub(crate) fn new(pool: Pool, allow_bypass: bool) -> CheckedPool {
+    pub(crate) fn new(pool: Pool, allow_bypass: bool, sending: Sending) -> CheckedPool {
         CheckedPool {
             pool,
             gate: Arc::new(Gate {
                 accepted: OnceCell::new(),
                 allow_bypass,
             }),
+            sending,
         }
     }
 
     /// The same pool, checked afresh, with or without the opt-out.
     pub(crate) fn rechecked(&self, allow_bypass: bool) -> CheckedPool {
-        CheckedPool::new(self.pool.clone(), allow_bypass)
+        CheckedPool::new(self.pool.clone(), allow_bypass, self.sending.clone())
+    }
+
+    /// The same pool and verdict, sending statements another way.
+    pub(crate) fn sending_with(&self, sending: Sending) -> CheckedPool {
+        CheckedPool {
+            pool: self.pool.clone(),
+            gate: self.gate.clone(),
+            sending,
+        }
+    }
+
+    /// How statements are sent on this pool's connections.
+    pub(crate) fn sending(&self) -> &Sending {
+        &self.sending
+    }
+
+    /// A connection, unchecked, ready for the pool's statement mode (in
+    /// pooler-safe mode, a new connection is warmed first; one that cannot
+    /// be is closed).
+    pub(crate) async fn get_unchecked(&self) -> Result<Object, Error> {
+        let conn = self.pool.get().await?;
+        if let Sending::Unnamed(unnamed) = &self.sending {
+            if let Err(err) = unnamed.warm(&conn).await {
+                unnamed.forget(&conn);
+                drop(Object::take(conn));
+                return Err(err);
+            }
+        }
+        Ok(conn)
     }
 
     /// The pool itself, unchecked.
@@ -51,7 +84,7 @@ impl CheckedPool {
     /// role (one query, on the connection it returns); later ones only
     /// look at the stored verdict.
     pub(crate) async fn get(&self) -> Result<Object, Error> {
-        let conn = self.pool.get().await?;
+        let conn = self.get_unchecked().await?;
         self.check(&conn).await?;
         Ok(conn)
     }
@@ -60,7 +93,7 @@ impl CheckedPool {
     pub(crate) async fn role(&self) -> Result<&ConnectionRole, Error> {
         match self.gate.accepted.get() {
             Some(role) => Ok(role),
-            None => self.check(&self.pool.get().await?).await,
+            None => self.check(&self.get_unchecked().await?).await,
         }
     }
 

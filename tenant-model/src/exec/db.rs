@@ -11,6 +11,7 @@ use crate::exec::checked_pool::CheckedPool;
 use crate::exec::context::TenantContext;
 use crate::exec::pool::PoolTimeouts;
 use crate::exec::scope::{AdminScope, TenantScope};
+use crate::exec::statement_mode::{Sending, StatementMode};
 use crate::model::record::Record;
 use crate::model::tenant::Tenant;
 use crate::model::tenant_id::TenantId;
@@ -50,6 +51,8 @@ struct Inner {
     admin_pool: Option<CheckedPool>,
     /// [`Db::insecure_allow_rls_bypass`].
     allow_rls_bypass: bool,
+    /// [`Db::with_statement_mode`], shared by both pools.
+    sending: Sending,
 }
 
 impl std::fmt::Debug for Db {
@@ -61,6 +64,7 @@ impl std::fmt::Debug for Db {
                 &self.inner.admin_pool.as_ref().map(|p| p.pool().status()),
             )
             .field("allow_rls_bypass", &self.inner.allow_rls_bypass)
+            .field("statement_mode", &self.inner.sending.mode())
             .finish()
     }
 }
@@ -80,9 +84,10 @@ impl Db {
     pub fn from_pool(pool: Pool) -> Db {
         Db {
             inner: Arc::new(Inner {
-                pool: CheckedPool::new(pool, false),
+                pool: CheckedPool::new(pool, false, Sending::Cached),
                 admin_pool: None,
                 allow_rls_bypass: false,
+                sending: Sending::Cached,
             }),
         }
     }
@@ -172,8 +177,54 @@ impl Db {
                 pool: self.inner.pool.rechecked(true),
                 admin_pool: self.inner.admin_pool.as_ref().map(|p| p.rechecked(true)),
                 allow_rls_bypass: true,
+                sending: self.inner.sending.clone(),
             }),
         }
+    }
+
+    /// Chooses how statements are sent (see [`StatementMode`]): the default
+    /// [`StatementMode::Cached`] prepares each statement once per
+    /// connection; [`StatementMode::PoolerSafe`] sends unnamed statements
+    /// only, so that no named prepared statement outlives its transaction,
+    /// as a transaction-mode pooler (PgBouncer `pool_mode = transaction`)
+    /// needs. Applies to the tenant and the admin pool.
+    ///
+    /// Behind such a pooler the cached mode fails with
+    /// [`Error::PoolerStatement`]; [`Db::audit`] cannot tell a pooler from
+    /// a server, so choose the mode from the URL you connect to. The
+    /// guide's `pgbouncer` chapter lists the pooler settings that matter.
+    ///
+    /// ```no_run
+    /// use tenant_model::{Db, StatementMode};
+    /// # async fn f() -> Result<(), tenant_model::Error> {
+    /// let db = Db::connect("postgres://app@localhost:6432/saas")
+    ///     .await?
+    ///     .with_statement_mode(StatementMode::PoolerSafe);
+    /// assert_eq!(db.statement_mode(), StatementMode::PoolerSafe);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_statement_mode(self, mode: StatementMode) -> Db {
+        if mode == self.statement_mode() {
+            return self;
+        }
+        let sending = Sending::new(mode);
+        Db {
+            inner: Arc::new(Inner {
+                pool: self.inner.pool.sending_with(sending.clone()),
+                admin_pool: self
+                    .inner
+                    .admin_pool
+                    .as_ref()
+                    .map(|p| p.sending_with(sending.clone())),
+                allow_rls_bypass: self.inner.allow_rls_bypass,
+                sending,
+            }),
+        }
+    }
+
+    /// How this `Db` sends statements ([`Db::with_statement_mode`]).
+    pub fn statement_mode(&self) -> StatementMode {
+        self.inner.sending.mode()
     }
 
     /// Audits the live database against `schema`, as the tenant pool's
@@ -198,7 +249,7 @@ impl Db {
     /// [`crate::audit`]): where `TEMPORARY` on the database is revoked from
     /// the role, it fails with [`Error::PermissionDenied`].
     pub async fn audit(&self, schema: &Schema) -> Result<AuditReport, Error> {
-        let mut conn = self.inner.pool.pool().get().await?;
+        let mut conn = self.inner.pool.get_unchecked().await?;
         crate::audit::run(&mut conn, schema).await
     }
 
@@ -235,8 +286,13 @@ impl Db {
     pub fn with_admin(self, admin_pool: Pool) -> Db {
         let inner = Inner {
             pool: self.inner.pool.clone(),
-            admin_pool: Some(CheckedPool::new(admin_pool, self.inner.allow_rls_bypass)),
+            admin_pool: Some(CheckedPool::new(
+                admin_pool,
+                self.inner.allow_rls_bypass,
+                self.inner.sending.clone(),
+            )),
             allow_rls_bypass: self.inner.allow_rls_bypass,
+            sending: self.inner.sending.clone(),
         };
         Db {
             inner: Arc::new(inner),

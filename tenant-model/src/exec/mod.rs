@@ -12,4 +12,5 @@ pub(crate) mod pool;
 pub(crate) mod scope;
 pub(crate) mod session;
 pub(crate) mod statement;
+pub(crate) mod statement_mode;
 pub(crate) mod tx;

@@ -60,7 +60,11 @@ impl TenantScope {
     /// and the tenant context with it.
     pub async fn begin(&self) -> Result<Tx, Error> {
         let conn = self.pool.get().await?;
-        Ok(Tx::new(conn, Context::Tenant(self.tenant)))
+        Ok(Tx::new(
+            conn,
+            Context::Tenant(self.tenant),
+            self.pool.sending().clone(),
+        ))
     }
 
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls
@@ -178,7 +182,11 @@ impl AdminScope {
     pub async fn begin(&self) -> Result<Tx, Error> {
         let conn = self.pool.get().await?;
         tracing::info!(target: "tenant_model::audit", reason = %self.reason, "admin transaction");
-        Ok(Tx::new(conn, Context::Admin(self.reason.clone())))
+        Ok(Tx::new(
+            conn,
+            Context::Admin(self.reason.clone()),
+            self.pool.sending().clone(),
+        ))
     }
 
     /// Runs `work` in one admin transaction (commit on `Ok`, roll back on

@@ -15,17 +15,24 @@
 //! [`crate::SESSION_CLEANUP`]); built and raw statements stay prepared only
 //! while the connection's cache has room (see
 //! [`crate::STATEMENT_CACHE_SIZE`]).
+//!
+//! How statements are sent follows the `Db`'s [`crate::StatementMode`]:
+//! prepared and cached per connection, or (pooler-safe) as unnamed
+//! statements with their parameter types given, with `BEGIN` and `COMMIT`
+//! as simple queries, so that no named statement outlives the transaction.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Object;
+use tokio_postgres::types::Type;
 use tokio_postgres::{Row, Statement};
 use tracing::Instrument;
 
 use crate::error::Error;
 use crate::exec::session::cleanup;
 use crate::exec::statement::{prepare, release, Sql};
+use crate::exec::statement_mode::{Sending, Unnamed};
 use crate::model::tenant_id::TenantId;
 use crate::model::Param;
 
@@ -98,6 +105,8 @@ pub struct Tx {
     aborted: bool,
     context: Context,
     cursors: u32,
+    /// How statements are sent ([`crate::StatementMode`]).
+    sending: Sending,
 }
 
 impl std::fmt::Debug for Tx {
@@ -119,6 +128,13 @@ trait Outcome {
         statement: &'a Statement,
         params: &'a [Param<'a>],
     ) -> impl std::future::Future<Output = Result<Self::Output, tokio_postgres::Error>> + Send + 'a;
+
+    /// Runs `sql` as an unnamed statement with the parameter types given.
+    fn run_typed<'a>(
+        conn: &'a Object,
+        sql: &'a str,
+        params: &'a [(Param<'a>, Type)],
+    ) -> impl std::future::Future<Output = Result<Self::Output, tokio_postgres::Error>> + Send + 'a;
 }
 
 /// `query`: the rows.
@@ -137,6 +153,15 @@ impl Outcome for Rows {
     {
         conn.query(statement, params)
     }
+
+    fn run_typed<'a>(
+        conn: &'a Object,
+        sql: &'a str,
+        params: &'a [(Param<'a>, Type)],
+    ) -> impl std::future::Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send + 'a
+    {
+        conn.query_typed(sql, params)
+    }
 }
 
 impl Outcome for Count {
@@ -149,6 +174,14 @@ impl Outcome for Count {
     ) -> impl std::future::Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a {
         conn.execute(statement, params)
     }
+
+    fn run_typed<'a>(
+        conn: &'a Object,
+        sql: &'a str,
+        params: &'a [(Param<'a>, Type)],
+    ) -> impl std::future::Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a {
+        conn.execute_typed(sql, params)
+    }
 }
 
 /// Executes a framing statement when there is one.
@@ -160,6 +193,53 @@ async fn run_optional(
     match statement {
         Some(statement) => conn.execute(statement, params).await.map(drop),
         None => Ok(()),
+    }
+}
+
+/// Runs a framing statement (`BEGIN`, `COMMIT`) as a simple query when
+/// there is one: no statement is prepared.
+async fn run_simple(conn: &Object, sql: Option<&'static str>) -> Result<(), tokio_postgres::Error> {
+    match sql {
+        Some(sql) => conn.batch_execute(sql).await,
+        None => Ok(()),
+    }
+}
+
+/// Runs a statement whose parameter types are known as an unnamed one, when
+/// there is one.
+async fn run_unnamed(
+    conn: &Object,
+    sql: Option<&str>,
+    params: &[Param<'_>],
+    types: Option<&[Type]>,
+) -> Result<(), tokio_postgres::Error> {
+    match (sql, types) {
+        (Some(sql), Some(types)) => {
+            let typed = typed_params(params, types);
+            conn.execute_typed(sql, &typed).await.map(drop)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Pairs parameters with their types (a missing type is left to the server).
+fn typed_params<'a>(params: &[Param<'a>], types: &[Type]) -> Vec<(Param<'a>, Type)> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (*p, types.get(i).cloned().unwrap_or(Type::UNKNOWN)))
+        .collect()
+}
+
+/// The parameter types of an optional statement.
+async fn types_of(
+    unnamed: &Unnamed,
+    conn: &Object,
+    sql: Option<&str>,
+) -> Result<Option<Vec<Type>>, tokio_postgres::Error> {
+    match sql {
+        Some(sql) => unnamed.types_for(conn, sql).await.map(Some),
+        None => Ok(None),
     }
 }
 
@@ -180,7 +260,7 @@ pub(crate) enum Finish {
 }
 
 impl Tx {
-    pub(crate) fn new(conn: Object, context: Context) -> Tx {
+    pub(crate) fn new(conn: Object, context: Context, sending: Sending) -> Tx {
         Tx {
             conn: Some(conn),
             started: false,
@@ -188,6 +268,7 @@ impl Tx {
             aborted: false,
             context,
             cursors: 0,
+            sending,
         }
     }
 
@@ -240,6 +321,39 @@ impl Tx {
         params: &[Param<'_>],
         finish: Finish,
     ) -> Result<O::Output, Error> {
+        let sent = match self.sending.clone() {
+            Sending::Cached => self.send_cached::<O>(sql, params, finish).await,
+            Sending::Unnamed(unnamed) => {
+                self.send_unnamed::<O>(&unnamed, sql, params, finish)
+                    .await
+            }
+        };
+        if let Err(Error::PoolerStatement { .. }) = &sent {
+            self.close_connection();
+        }
+        sent
+    }
+
+    /// Closes the connection instead of returning it to the pool (the
+    /// server ends its transaction).
+    fn close_connection(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if let Sending::Unnamed(unnamed) = &self.sending {
+                unnamed.forget(&conn);
+            }
+            drop(Object::take(conn));
+        }
+    }
+
+    /// [`Tx::send`] in the cached mode: every statement (framing included)
+    /// is prepared once per connection, and the first use prepares them all
+    /// in one more round trip.
+    async fn send_cached<O: Outcome>(
+        &mut self,
+        sql: Sql<'_>,
+        params: &[Param<'_>],
+        finish: Finish,
+    ) -> Result<O::Output, Error> {
         let opening = !self.started;
         let context = ContextStatement::new(&self.context);
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
@@ -272,6 +386,78 @@ impl Tx {
         );
         drop(statement);
         release(conn, sql);
+        if commit.is_some() && committed.is_ok() {
+            self.started = false;
+        }
+        if clean {
+            self.after_cleanup(cleaned);
+        }
+        self.aborted = begun.is_err() || context_set.is_err() || output.is_err();
+        begun?;
+        context_set?;
+        let output = output?;
+        committed?;
+        Ok(output)
+    }
+
+    /// [`Tx::send`] in the pooler-safe mode: `BEGIN` and `COMMIT` go as
+    /// simple queries, the context and the statement as unnamed statements
+    /// with their parameter types given. When the `Db` knows every type
+    /// this is one round trip, as in the cached mode; a text used for the
+    /// first time is prepared inside the transaction first (and closed at
+    /// once), one more round trip.
+    async fn send_unnamed<O: Outcome>(
+        &mut self,
+        unnamed: &Unnamed,
+        sql: Sql<'_>,
+        params: &[Param<'_>],
+        finish: Finish,
+    ) -> Result<O::Output, Error> {
+        let opening = !self.started;
+        let context = ContextStatement::new(&self.context);
+        let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
+        let context_sql = opening.then_some(context.sql);
+        let commit = (finish == Finish::Commit).then_some("COMMIT");
+        // From here on the server may hold an open transaction.
+        self.started = true;
+        self.raw |= sql.is_raw();
+        let clean = commit.is_some() && self.raw;
+        let context_known = context_sql.map(|c| unnamed.types(c));
+        let (begun_already, context_types, statement_types) =
+            match (context_known, unnamed.types(sql.text())) {
+                (None, Some(types)) => (false, None, types),
+                (Some(Some(context_types)), Some(types)) => (false, Some(context_types), types),
+                _ => {
+                    // First use of a text: BEGIN, then prepare (and close)
+                    // what is not known yet, all inside the transaction.
+                    let (begun, context_types, statement_types) = tokio::join!(
+                        biased;
+                        run_simple(conn, opening.then_some("BEGIN")),
+                        types_of(unnamed, conn, context_sql),
+                        unnamed.types_for(conn, sql.text()),
+                    );
+                    let known = begun.and(context_types).and_then(|context_types| {
+                        statement_types.map(|types| (context_types, types))
+                    });
+                    match known {
+                        Ok((context_types, types)) => (true, context_types, types),
+                        Err(err) => {
+                            self.aborted = true;
+                            return Err(err.into());
+                        }
+                    }
+                }
+            };
+        let begin = (opening && !begun_already).then_some("BEGIN");
+        let typed = typed_params(params, &statement_types);
+        let (begun, context_set, output, committed, cleaned) = tokio::join!(
+            biased;
+            run_simple(conn, begin),
+            run_unnamed(conn, context_sql, &context.params, context_types.as_deref()),
+            O::run_typed(conn, sql.text(), &typed),
+            run_simple(conn, commit),
+            cleanup(conn, clean),
+        );
         if commit.is_some() && committed.is_ok() {
             self.started = false;
         }
@@ -357,11 +543,20 @@ impl Tx {
             false => None,
         };
         let sql = if refused.is_some() { "ROLLBACK" } else { sql };
-        let statement = conn.prepare_cached(sql).await?;
+        let statement = match self.sending {
+            Sending::Cached => Some(conn.prepare_cached(sql).await?),
+            Sending::Unnamed(_) => None,
+        };
         let clean = self.raw;
+        let end = async {
+            match &statement {
+                Some(statement) => conn.execute(statement, &[]).await.map(drop),
+                None => conn.batch_execute(sql).await,
+            }
+        };
         let (ended, cleaned) = tokio::join!(
             biased;
-            conn.execute(&statement, &[]),
+            end,
             cleanup(conn, clean),
         );
         if ended.is_ok() {
