@@ -101,7 +101,8 @@ impl CheckedPool {
         self.gate
             .accepted
             .get_or_try_init(|| async {
-                let role = ConnectionRole::query(conn).await?;
+                let client: &tokio_postgres::Client = conn;
+                let role = ConnectionRole::query(client).await?;
                 let Some(escape) = role.escapes().into_iter().next() else {
                     return Ok(role);
                 };

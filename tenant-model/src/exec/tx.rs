@@ -27,6 +27,7 @@ use std::time::Duration;
 use deadpool_postgres::Object;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Row, Statement};
+use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::error::Error;
@@ -450,26 +451,41 @@ impl Tx {
             };
         let begin = (opening && !begun_already).then_some("BEGIN");
         let typed = typed_params(params, &statement_types);
-        let (begun, context_set, output, committed, cleaned) = tokio::join!(
+        // The session cleanup runs inside the transaction, before COMMIT:
+        // after it, a transaction-mode pooler may hand the next statement
+        // to another server connection.
+        let (begun, context_set, output, cleaned, committed) = tokio::join!(
             biased;
             run_simple(conn, begin),
             run_unnamed(conn, context_sql, &context.params, context_types.as_deref()),
             O::run_typed(conn, sql.text(), &typed),
-            run_simple(conn, commit),
             cleanup(conn, clean),
+            run_simple(conn, commit),
         );
         if commit.is_some() && committed.is_ok() {
             self.started = false;
         }
-        if clean {
-            self.after_cleanup(cleaned);
-        }
         self.aborted = begun.is_err() || context_set.is_err() || output.is_err();
+        if clean {
+            self.after_inner_cleanup(cleaned);
+        }
         begun?;
         context_set?;
         let output = output?;
         committed?;
         Ok(output)
+    }
+
+    /// After a session cleanup that ran inside the transaction (pooler-safe
+    /// mode): in a transaction an error aborted, it could not run, and the
+    /// rollback took back what the raw SQL did, except session advisory
+    /// locks and SQL-level `PREPARE`s (the pooler's `server_reset_query`
+    /// covers those; see the guide's `pgbouncer` chapter).
+    fn after_inner_cleanup(&mut self, cleaned: Result<(), tokio_postgres::Error>) {
+        match self.aborted {
+            true => self.raw = false,
+            false => self.after_cleanup(cleaned),
+        }
     }
 
     /// After the session cleanup: the session is clean again, or, if the
@@ -548,22 +564,33 @@ impl Tx {
             Sending::Unnamed(_) => None,
         };
         let clean = self.raw;
-        let end = async {
-            match &statement {
-                Some(statement) => conn.execute(statement, &[]).await.map(drop),
-                None => conn.batch_execute(sql).await,
+        let (ended, cleaned) = match &statement {
+            Some(statement) => {
+                tokio::join!(
+                    biased;
+                    conn.execute(statement, &[]).map(|ended| ended.map(drop)),
+                    cleanup(conn, clean),
+                )
+            }
+            None => {
+                // Pooler-safe: the cleanup goes first, inside the
+                // transaction, when the transaction can still run it.
+                let (cleaned, ended) = tokio::join!(
+                    biased;
+                    cleanup(conn, clean && !self.aborted),
+                    conn.batch_execute(sql),
+                );
+                (ended, cleaned)
             }
         };
-        let (ended, cleaned) = tokio::join!(
-            biased;
-            end,
-            cleanup(conn, clean),
-        );
         if ended.is_ok() {
             self.started = false;
         }
         if clean {
-            self.after_cleanup(cleaned);
+            match statement {
+                Some(_) => self.after_cleanup(cleaned),
+                None => self.after_inner_cleanup(cleaned),
+            }
         }
         ended?;
         match refused {
@@ -581,12 +608,23 @@ impl Drop for Tx {
         }
         tracing::debug!("rolling back a dropped transaction");
         let clean = self.raw;
+        let pooler = matches!(self.sending, Sending::Unnamed(_));
         let bound = drop_rollback_bound(&conn);
         let mut guard = Detach(Some(conn));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 let Some(conn) = guard.0.as_ref() else { return };
                 let rollback = async {
+                    if pooler {
+                        // Inside the transaction (see `Tx::finish`); in an
+                        // aborted one it fails, and the rollback suffices.
+                        let (_, rolled_back) = tokio::join!(
+                            biased;
+                            cleanup(conn, clean),
+                            conn.batch_execute("ROLLBACK"),
+                        );
+                        return rolled_back;
+                    }
                     let (rolled_back, cleaned) = tokio::join!(
                         biased;
                         conn.batch_execute("ROLLBACK"),
