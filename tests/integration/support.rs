@@ -112,9 +112,10 @@ pub fn sqlstate(err: &tokio_postgres::Error) -> &str {
 
 /// A `Db` over the test database: the tenant pool connects as the
 /// application role (neither superuser nor owner), the admin pool as the
-/// admin role.
+/// admin role; behind PgBouncer (`TENANT_MODEL_POOLER=pgbouncer`) both go
+/// through it and the `Db` is in the pooler-safe statement mode.
 pub fn app_db(db: &TestDb, pool_size: usize) -> tenant_model::Db {
-    tenant_model::Db::from_pool(db.app_pool(pool_size)).with_admin(db.admin_pool(2))
+    db.app_db(pool_size)
 }
 
 /// A new user value for the SaaS model.

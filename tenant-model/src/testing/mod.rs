@@ -53,6 +53,18 @@
 //! [`Error::UnsafeRole`]. The superuser connection is for seeding data and
 //! for changing the catalog in tests of [`crate::Db::audit`].
 //!
+//! # Behind PgBouncer
+//!
+//! With `TENANT_MODEL_POOLER=pgbouncer` ([`POOLER_ENV`]) the harness starts
+//! one [`PgBouncer`] per process, in transaction mode with a server pool of
+//! [`PgBouncer::DEFAULT_POOL_SIZE`] per database and user, on a free
+//! loopback port in front of the server above, and every [`TestDb::new`]
+//! routes its application and admin connections through it
+//! ([`TestDb::behind`]); [`TestDb::app_db`] then gives a `Db` in
+//! [`crate::StatementMode::PoolerSafe`]. The superuser's connections (the
+//! template, seeding) stay direct. If PgBouncer cannot be started, every
+//! test fails: asking for the pooler never silently tests without it.
+//!
 //! # Templates
 //!
 //! Migrating once and cloning is faster than migrating per test. The first
@@ -85,9 +97,11 @@
 mod cluster;
 mod database;
 mod locate;
+mod pgbouncer;
 
 pub use cluster::Cluster;
 pub use database::TestDb;
+pub use pgbouncer::{pooler, pooler_requested, shared_pgbouncer, PgBouncer, POOLER_ENV};
 pub use locate::{Locator, Origin, Server, LOCALHOST_URL, SERVER_ENV};
 
 use tokio::sync::OnceCell;
