@@ -22,7 +22,10 @@ pub(crate) struct LiveTable {
 
 /// The model tables, by name as the application's SQL resolves them
 /// (the session's `search_path`), in the order given.
-pub(crate) async fn tables(client: &impl GenericClient, names: &[&str]) -> Result<Vec<LiveTable>, Error> {
+pub(crate) async fn tables(
+    client: &impl GenericClient,
+    names: &[&str],
+) -> Result<Vec<LiveTable>, Error> {
     const SQL: &str = "\
 SELECT c.oid, coalesce(c.relrowsecurity, false), coalesce(c.relforcerowsecurity, false),
        ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END
@@ -184,7 +187,10 @@ pub struct GroupRole {
 }
 
 /// The roles with these names, in the order given.
-pub(crate) async fn group_roles(client: &impl GenericClient, names: &[&str]) -> Result<Vec<GroupRole>, Error> {
+pub(crate) async fn group_roles(
+    client: &impl GenericClient,
+    names: &[&str],
+) -> Result<Vec<GroupRole>, Error> {
     const SQL: &str = "\
 SELECT g.name, r.oid IS NOT NULL, coalesce(r.rolsuper, false), coalesce(r.rolbypassrls, false)
 FROM unnest($1::text[]) WITH ORDINALITY AS g(name, n)

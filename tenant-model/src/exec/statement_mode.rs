@@ -163,7 +163,8 @@ fn connection_key(conn: &Object) -> (usize, deadpool_postgres::ObjectId) {
 /// `information_schema`, so that tokio-postgres' type-lookup statement is
 /// always prepared here, and so never later, outside our control), as a
 /// select list of `NULL::<type>` columns.
-const TYPE_LIST: &str = "SELECT coalesce(string_agg(format('NULL::%s', t.oid::regtype), ', ' ORDER BY t.oid), '') \
+const TYPE_LIST: &str =
+    "SELECT coalesce(string_agg(format('NULL::%s', t.oid::regtype), ', ' ORDER BY t.oid), '') \
      FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
      LEFT JOIN pg_catalog.pg_class c ON c.oid = t.typrelid \
      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \

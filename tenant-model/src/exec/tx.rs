@@ -25,9 +25,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Object;
+use futures_util::FutureExt;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Row, Statement};
-use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::error::Error;
@@ -325,8 +325,7 @@ impl Tx {
         let sent = match self.sending.clone() {
             Sending::Cached => self.send_cached::<O>(sql, params, finish).await,
             Sending::Unnamed(unnamed) => {
-                self.send_unnamed::<O>(&unnamed, sql, params, finish)
-                    .await
+                self.send_unnamed::<O>(&unnamed, sql, params, finish).await
             }
         };
         if let Err(Error::PoolerStatement { .. }) = &sent {

@@ -466,11 +466,17 @@ async fn ensure_template(
     // is left on the session, so a maintenance connection through a
     // transaction-mode pooler works too.
     maintenance
-        .query_typed("SELECT pg_advisory_lock($1)", &[(&TEMPLATE_LOCK, Type::INT8)])
+        .query_typed(
+            "SELECT pg_advisory_lock($1)",
+            &[(&TEMPLATE_LOCK, Type::INT8)],
+        )
         .await?;
     let built = build_template(server, maintenance, schema, ddl, template).await;
     let unlocked = maintenance
-        .query_typed("SELECT pg_advisory_unlock($1)", &[(&TEMPLATE_LOCK, Type::INT8)])
+        .query_typed(
+            "SELECT pg_advisory_unlock($1)",
+            &[(&TEMPLATE_LOCK, Type::INT8)],
+        )
         .await;
     built?;
     unlocked?;

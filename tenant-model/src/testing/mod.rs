@@ -101,8 +101,8 @@ mod pgbouncer;
 
 pub use cluster::Cluster;
 pub use database::TestDb;
-pub use pgbouncer::{pooler, pooler_requested, shared_pgbouncer, PgBouncer, POOLER_ENV};
 pub use locate::{Locator, Origin, Server, LOCALHOST_URL, SERVER_ENV};
+pub use pgbouncer::{pooler, pooler_requested, shared_pgbouncer, PgBouncer, POOLER_ENV};
 
 use tokio::sync::OnceCell;
 use tokio_postgres::{Client, Config, NoTls};
