@@ -92,14 +92,16 @@ pub async fn without_rls(db: &TestDb, table: &str) {
 
 /// The first column of every row `sql` returns, as text.
 pub async fn first_column(client: &impl tokio_postgres::GenericClient, sql: &str) -> Vec<String> {
-    let rows = client.query(sql, &[]).await.expect("query");
+    // Unnamed statements (`query_typed`): safe through a transaction-mode
+    // pooler even outside a transaction.
+    let rows = client.query_typed(sql, &[]).await.expect("query");
     rows.iter().map(|r| r.get(0)).collect()
 }
 
 /// The single `bigint` a `SELECT count(*) ...` returns.
 pub async fn count(client: &impl tokio_postgres::GenericClient, sql: &str) -> i64 {
     client
-        .query_one(sql, &[])
+        .query_typed_one(sql, &[])
         .await
         .expect("count query")
         .get(0)
