@@ -19,7 +19,8 @@
 //!    kept databases.
 //! 8. [The security model](security): what the library guarantees and what
 //!    it does not.
-//! 9. [Running behind PgBouncer](pgbouncer): what works today.
+//! 9. [Behind a connection pooler](pgbouncer): PgBouncer in transaction
+//!    mode, the pooler-safe statement mode, the settings that matter.
 
 #[doc = include_str!("models.md")]
 pub mod models {}
