@@ -209,8 +209,14 @@ fn main() {
             },
         ));
         println!("\npooler-safe mode through PgBouncer (transaction mode) vs direct, interleaved:");
-        println!("  find: pgbouncer / direct = {:.3}", medians[1] / medians[0]);
-        println!("  list: pgbouncer / direct = {:.3}", medians[3] / medians[2]);
+        println!(
+            "  find: pgbouncer / direct = {:.3}",
+            medians[1] / medians[0]
+        );
+        println!(
+            "  list: pgbouncer / direct = {:.3}",
+            medians[3] / medians[2]
+        );
         println!(
             "  medians (µs): find direct {:.1}, pgbouncer {:.1}; list direct {:.1}, pgbouncer {:.1}",
             medians[0] / 1e3,

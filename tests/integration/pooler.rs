@@ -383,3 +383,75 @@ async fn a_type_created_after_warm_up_gives_the_typed_error_once_then_works() {
     // and knows the new type.
     assert_eq!(probe(&db).await.unwrap(), "ok");
 }
+
+#[tokio::test]
+async fn pooler_safe_migrations_through_pgbouncer_apply_each_migration_once() {
+    use tenant_model::migrate::{MigrationError, Migrations, Migrator};
+
+    let Some(bouncer) = bouncer("pooler_safe_migrations").await else {
+        return;
+    };
+    let db = crate::migrate_support::FreshDb::new().await;
+    let server = tenant_model::testing::server().await.unwrap();
+    let through = bouncer.route(&server.database_config(&db.name));
+    let migrations = Migrations::from_dir(crate::migrate_support::basic_dir()).unwrap();
+    const V2: i64 = 20240102000000;
+
+    // Four runners at once, each through the pooler.
+    let mut runs = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let (migrations, through) = (migrations.clone(), through.clone());
+        runs.spawn(async move {
+            let (mut client, connection) = through
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|e| e.to_string())?;
+            tokio::spawn(connection);
+            Migrator::new(&migrations)
+                .pooler_safe()
+                .up(&mut client, Some(V2))
+                .await
+                .map(|steps| steps.len())
+                .map_err(|e| e.to_string())
+        });
+    }
+    let mut applied = 0;
+    while let Some(joined) = runs.join_next().await {
+        applied += joined
+            .expect("task")
+            .expect("no runner fails because another runs");
+    }
+    assert_eq!(applied, 2, "each of the two migrations applied once in all");
+    let su = db.client().await;
+    let effects: Vec<(i64, i64)> = su
+        .query(
+            "SELECT version, count(*) FROM effects GROUP BY version ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(effects, [(20240101000000, 1), (V2, 1)]);
+
+    // The third migration must run outside a transaction: refused up front.
+    let (mut client, connection) = through.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let refused = Migrator::new(&migrations)
+        .pooler_safe()
+        .up(&mut client, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Error::Migration(MigrationError::Invalid { .. })),
+        "{refused}"
+    );
+    assert!(
+        refused.to_string().contains("transaction-mode pooler"),
+        "{refused}"
+    );
+    drop(client);
+    drop(su);
+    db.close().await;
+}
