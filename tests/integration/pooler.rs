@@ -93,12 +93,12 @@ async fn insert_then_find_1600_concurrent_ops_across_4_tenants_fail_none_and_lea
     let mut tenants = Vec::new();
     for i in 0..4 {
         let slug = format!("pooled-{i}-{}", &Uuid::now_v7().simple().to_string()[20..]);
-        tenants.push(TenantId::from(
-            db.create_tenant(format!("Pooled {i}"), slug)
-                .await
-                .unwrap()
-                .id,
-        ));
+        let tenant: TenantId = db
+            .create_tenant(format!("Pooled {i}"), slug)
+            .await
+            .unwrap()
+            .id;
+        tenants.push(tenant);
     }
     let tenants = Arc::new(tenants);
 
