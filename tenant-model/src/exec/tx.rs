@@ -232,15 +232,27 @@ fn typed_params<'a>(params: &[Param<'a>], types: &[Type]) -> Vec<(Param<'a>, Typ
         .collect()
 }
 
-/// The parameter types of an optional statement.
+/// The parameter types of an optional statement: none to look up for a
+/// statement without parameters.
 async fn types_of(
     unnamed: &Unnamed,
     conn: &Object,
     sql: Option<&str>,
+    params: &[Param<'_>],
 ) -> Result<Option<Vec<Type>>, tokio_postgres::Error> {
     match sql {
+        Some(_) if params.is_empty() => Ok(Some(Vec::new())),
         Some(sql) => unnamed.types_for(conn, sql).await.map(Some),
         None => Ok(None),
+    }
+}
+
+/// The parameter types of a statement, when known without a round trip: a
+/// statement without parameters needs none (nor a cache entry).
+fn known_types(unnamed: &Unnamed, sql: &str, params: &[Param<'_>]) -> Option<Vec<Type>> {
+    match params.is_empty() {
+        true => Some(Vec::new()),
+        false => unnamed.types(sql),
     }
 }
 
@@ -422,9 +434,9 @@ impl Tx {
         self.started = true;
         self.raw |= sql.is_raw();
         let clean = commit.is_some() && self.raw;
-        let context_known = context_sql.map(|c| unnamed.types(c));
+        let context_known = context_sql.map(|c| known_types(unnamed, c, &context.params));
         let (begun_already, context_types, statement_types) =
-            match (context_known, unnamed.types(sql.text())) {
+            match (context_known, known_types(unnamed, sql.text(), params)) {
                 (None, Some(types)) => (false, None, types),
                 (Some(Some(context_types)), Some(types)) => (false, Some(context_types), types),
                 _ => {
@@ -433,11 +445,11 @@ impl Tx {
                     let (begun, context_types, statement_types) = tokio::join!(
                         biased;
                         run_simple(conn, opening.then_some("BEGIN")),
-                        types_of(unnamed, conn, context_sql),
-                        unnamed.types_for(conn, sql.text()),
+                        types_of(unnamed, conn, context_sql, &context.params),
+                        types_of(unnamed, conn, Some(sql.text()), params),
                     );
                     let known = begun.and(context_types).and_then(|context_types| {
-                        statement_types.map(|types| (context_types, types))
+                        statement_types.map(|types| (context_types, types.unwrap_or_default()))
                     });
                     match known {
                         Ok((context_types, types)) => (true, context_types, types),
