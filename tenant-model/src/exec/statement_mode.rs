@@ -162,14 +162,20 @@ fn connection_key(conn: &Object) -> (usize, deadpool_postgres::ObjectId) {
 /// Lists the types of the database's own schemas (and one domain of
 /// `information_schema`, so that tokio-postgres' type-lookup statement is
 /// always prepared here, and so never later, outside our control), as a
-/// select list of `NULL::<type>` columns.
+/// select list of `NULL::<type>` columns: at most 1,600 (a select list
+/// holds 1,664), without the row types of tables and arrays of them.
 const TYPE_LIST: &str =
-    "SELECT coalesce(string_agg(format('NULL::%s', t.oid::regtype), ', ' ORDER BY t.oid), '') \
-     FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
-     LEFT JOIN pg_catalog.pg_class c ON c.oid = t.typrelid \
-     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
-       AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' \
-       AND (c.oid IS NULL OR c.relkind = 'c') AND t.typtype <> 'p' AND t.typisdefined";
+    "SELECT coalesce(string_agg(format('NULL::%s', oid::regtype), ', ' ORDER BY oid), '') FROM ( \
+       SELECT t.oid FROM pg_catalog.pg_type t \
+       JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+       LEFT JOIN pg_catalog.pg_class c ON c.oid = t.typrelid \
+       LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem \
+       LEFT JOIN pg_catalog.pg_class ec ON ec.oid = e.typrelid \
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' \
+         AND (c.oid IS NULL OR c.relkind = 'c') AND (ec.oid IS NULL OR ec.relkind = 'c') \
+         AND t.typtype <> 'p' AND t.typisdefined \
+       ORDER BY t.oid LIMIT 1600) types";
 
 /// The names of the protocol-level statements prepared in this transaction.
 const PREPARED_HERE: &str = "SELECT coalesce(string_agg(format('DEALLOCATE %I', name), '; '), '') \
