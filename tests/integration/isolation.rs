@@ -82,14 +82,17 @@ async fn without_a_tenant_context_nothing_is_visible_and_writes_fail() {
     let seed = seeded().await;
     let app = seed.db.app().await.unwrap();
 
-    let users = app.query("SELECT * FROM users", &[]).await.unwrap();
+    // Unnamed statements: outside a transaction, a transaction-mode pooler
+    // (TENANT_MODEL_POOLER=pgbouncer) may run each message flight on another
+    // server connection.
+    let users = app.query_typed("SELECT * FROM users", &[]).await.unwrap();
     assert!(users.is_empty(), "no context, no rows");
-    let tenants = app.query("SELECT * FROM tenants", &[]).await.unwrap();
+    let tenants = app.query_typed("SELECT * FROM tenants", &[]).await.unwrap();
     assert!(tenants.is_empty(), "no context, no tenant row either");
     let err = app
-        .execute(
+        .execute_typed(
             "INSERT INTO users (tenant_id, email, full_name) VALUES ($1, 'x@acme.test', 'X')",
-            &[&seed.tenant_a],
+            &[(&seed.tenant_a, tokio_postgres::types::Type::UUID)],
         )
         .await
         .expect_err("insert without context");
