@@ -177,6 +177,31 @@ pub enum Error {
         source: tokio_postgres::Error,
     },
 
+    /// A prepared statement was missing on the server connection (SQLSTATE
+    /// 26000) or its name was already taken there (42P05). From the
+    /// library's own statements this is the mark of a transaction-mode
+    /// connection pooler (PgBouncer with `pool_mode = transaction`, before
+    /// 1.21 or without `max_prepared_statements`) in front of a `Db` in
+    /// [`crate::StatementMode::Cached`]: the pooler ran a transaction on
+    /// another server connection than the one that prepared the statement.
+    /// Build the `Db` with [`crate::StatementMode::PoolerSafe`]
+    /// ([`crate::Db::with_statement_mode`]). Raw SQL's own `EXECUTE` of a
+    /// missing (or a second `PREPARE` of an existing) SQL-level statement
+    /// gives it too. The connection is closed, not returned to the pool.
+    #[error(
+        "prepared statement missing or already defined on the server connection (SQLSTATE {code}): \
+         behind a transaction-mode pooler such as PgBouncer (pool_mode = transaction), \
+         build the Db with StatementMode::PoolerSafe (Db::with_statement_mode); server said: {}",
+        server_message(.source)
+    )]
+    PoolerStatement {
+        /// `"26000"` (statement missing) or `"42P05"` (name taken).
+        code: String,
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
     /// A tenant-scoped operation ran without a tenant context.
     #[error("no tenant context: this operation needs a tenant scope")]
     NoTenantContext,
@@ -355,6 +380,13 @@ impl Error {
         )
     }
 
+    /// Whether a prepared statement was missing or clashing on the server
+    /// connection ([`Error::PoolerStatement`]): usually a transaction-mode
+    /// pooler in front of a `Db` in the cached statement mode.
+    pub fn is_pooler_statement(&self) -> bool {
+        matches!(self, Error::PoolerStatement { .. })
+    }
+
     /// Whether the statement was canceled (statement timeout or a cancel
     /// request, SQLSTATE 57014).
     pub fn is_canceled(&self) -> bool {
@@ -391,6 +423,7 @@ impl Error {
             | Error::TransactionAborted { source }
             | Error::AdminShutdown { source }
             | Error::ConnectionLost { source }
+            | Error::PoolerStatement { source, .. }
             | Error::Database { source, .. }
             | Error::Decode { source, .. } => source.as_db_error(),
             _ => None,
@@ -463,6 +496,13 @@ impl From<tokio_postgres::Error> for Error {
         } else if *code == SqlState::STRING_DATA_RIGHT_TRUNCATION {
             Error::ValueTooLong {
                 column: db.column().map(str::to_owned),
+                source: err,
+            }
+        } else if *code == SqlState::INVALID_SQL_STATEMENT_NAME
+            || *code == SqlState::DUPLICATE_PSTATEMENT
+        {
+            Error::PoolerStatement {
+                code: code.code().to_owned(),
                 source: err,
             }
         } else if *code == SqlState::IN_FAILED_SQL_TRANSACTION {

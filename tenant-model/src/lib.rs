@@ -206,6 +206,7 @@ pub use exec::scope::{AdminScope, TenantScope};
 pub use exec::server_mode::ServerMode;
 pub use exec::session::SESSION_CLEANUP;
 pub use exec::statement::STATEMENT_CACHE_SIZE;
+pub use exec::statement_mode::{StatementMode, PARAM_TYPES_CACHE_SIZE};
 pub use exec::tx::Tx;
 pub use model::column::{AnyColumn, Column};
 pub use model::column_type::{ColumnType, ScalarColumn, ScalarType, SqlType};

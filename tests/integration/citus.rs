@@ -50,7 +50,7 @@ async fn fixture(server: &Server) -> Fixture {
         .await
         .expect("a test database on Citus");
     assert!(db.is_citus());
-    let app = db.db(4);
+    let app = db.app_db(4);
     let a = app
         .create_tenant("Acme", "acme")
         .await
@@ -346,7 +346,7 @@ async fn typed_statements_route_to_one_shard() {
     ))
     .await
     .unwrap();
-    let guarded = f.db.db(1);
+    let guarded = f.db.app_db(1);
     let mut scope = guarded.tenant(f.a);
     // The guard works: a statement without the tenant key fans out.
     let err = scope
@@ -473,7 +473,7 @@ async fn the_context_reaches_the_workers_after_raw_sql_reset_the_session() {
     };
     let f = fixture(server).await;
     // One connection, so every transaction below shares the session.
-    let db = f.db.db(1);
+    let db = f.db.app_db(1);
     let mut scope = db.tenant(f.a);
     scope.insert(user("ann@acme.test")).await.unwrap();
     scope
@@ -560,7 +560,7 @@ async fn the_example_migrates_onto_a_fresh_cluster_and_back_down() {
     assert_eq!(tables, expected);
 
     // The migrated database works for the application, on the workers.
-    let app = db.db(2);
+    let app = db.app_db(2);
     let acme = app.create_tenant("Acme", "acme").await.unwrap().id;
     let ann = app
         .tenant(acme)
@@ -667,7 +667,7 @@ async fn a_hard_delete_nulls_the_set_null_references_itself() {
         .unwrap_err();
     assert!(matches!(err, Error::ForeignKeyViolation { .. }), "{err}");
 
-    // With them (TestDb::db passes the schema's): nulled, then deleted, in
+    // With them (TestDb::app_db passes the schema's): nulled, then deleted, in
     // one transaction.
     scope.force_delete::<User>(ann.id).await.unwrap();
     let bob = scope.find_with_deleted::<User>(bob.id).await.unwrap();

@@ -16,8 +16,10 @@ pub(crate) async fn assert_clean(db: &tenant_model::Db) {
         .get()
         .await
         .expect("the pool's connection comes back");
+    // Unnamed (`query_typed`): one message flight, which a transaction-mode
+    // pooler runs on one server connection.
     let row = conn
-        .query_one(
+        .query_typed_one(
             "SELECT current_setting('app.tenant_id', true), (SELECT count(*) FROM users)",
             &[],
         )
@@ -203,4 +205,50 @@ async fn the_next_tenant_on_the_connection_sees_only_its_rows() {
         b.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(),
         ["bob@globex.test"]
     );
+}
+
+/// 32 concurrent tasks on 16 pooled connections (more than PgBouncer's
+/// server pool when the tests run behind it): commits, rollbacks, errors and
+/// dropped transactions of two tenants interleave, and every transaction
+/// starts with exactly its own context, never one left by another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_concurrent_tasks_never_inherit_a_context() {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 16);
+    let (a, b) = (seed.tenant_a, seed.tenant_b);
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..32usize {
+        let db = db.clone();
+        tasks.spawn(async move {
+            let mine = if t % 2 == 0 { a } else { b };
+            for i in 0..12usize {
+                let mut tx = db.tenant(mine).begin().await.unwrap();
+                let context: String = tx
+                    .raw_query("SELECT current_setting('app.tenant_id')", &[])
+                    .await
+                    .unwrap()[0]
+                    .get(0);
+                assert_eq!(context, mine.to_string());
+                let users = crate::models::User::query().all(&mut tx).await.unwrap();
+                assert!(users.iter().all(|u| u.tenant_id() == Some(mine.into())));
+                match i % 4 {
+                    0 => tx.commit().await.unwrap(),
+                    1 => tx.rollback().await.unwrap(),
+                    2 => {
+                        let failed = tx.raw_execute("SELECT 1/0", &[]).await;
+                        assert!(failed.is_err());
+                        drop(tx);
+                    }
+                    _ => drop(tx),
+                }
+            }
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.expect("task");
+    }
+    // Outside any transaction, no context is left anywhere the pool reaches.
+    for _ in 0..16 {
+        assert_clean(&db).await;
+    }
 }

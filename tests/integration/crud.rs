@@ -669,3 +669,73 @@ async fn declared_system_columns_come_from_the_database_not_the_caller() {
         .unwrap()
         .is_none());
 }
+
+/// The whole CRUD cycle from 32 concurrent tasks on a pool of 16
+/// connections (behind PgBouncer, `TENANT_MODEL_POOLER=pgbouncer`, more than
+/// its server pool of 4): insert, find, update, soft delete, restore,
+/// upsert and delete, each task in one of two tenants, and none of them
+/// ever reaches the other tenant's rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_concurrent_tasks_run_the_whole_cycle_within_their_tenant() {
+    let seed = seeded().await;
+    let db = app_db(&seed.db, 16);
+    let (a, b) = (seed.tenant_a, seed.tenant_b);
+    let (user_a, user_b) = (seed.user_a, seed.user_b);
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..32usize {
+        let db = db.clone();
+        tasks.spawn(async move {
+            let (mine, others_user) = if t % 2 == 0 { (a, user_b) } else { (b, user_a) };
+            let mut scope = db.tenant(mine);
+            for i in 0..5 {
+                let new = user(&format!("cycle{t}-{i}@crud.test"));
+                let stored = scope.insert(new.clone()).await.unwrap();
+                assert_eq!(stored.tenant_id(), Some(mine.into()));
+                let renamed = scope
+                    .update::<User>(new.id, Changes::new().set(User::FULL_NAME, "Renamed"))
+                    .await
+                    .unwrap();
+                assert_eq!(renamed.full_name, "Renamed");
+                scope.soft_delete::<User>(new.id, None).await.unwrap();
+                assert!(scope.get::<User>(new.id).await.unwrap().is_none());
+                scope.restore::<User>(new.id).await.unwrap();
+                let upserted = scope
+                    .upsert(
+                        User {
+                            full_name: "Upserted".into(),
+                            ..new.clone()
+                        },
+                        &[User::EMAIL.into()],
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(upserted.full_name, "Upserted");
+                scope.force_delete::<User>(new.id).await.unwrap();
+                // The other tenant's user stays out of reach.
+                assert!(scope.get::<User>(others_user).await.unwrap().is_none());
+                let err = scope
+                    .update::<User>(others_user, Changes::new().set(User::FULL_NAME, "pwned"))
+                    .await
+                    .unwrap_err();
+                assert!(err.is_not_found(), "{err}");
+            }
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.expect("task");
+    }
+    let su = seed.db.superuser().await.unwrap();
+    assert_eq!(
+        count(
+            &su,
+            "SELECT count(*) FROM users WHERE email LIKE '%@crud.test'"
+        )
+        .await,
+        0,
+        "every cycle deleted its own row"
+    );
+    assert_eq!(
+        count(&su, "SELECT count(*) FROM users WHERE full_name = 'pwned'").await,
+        0
+    );
+}

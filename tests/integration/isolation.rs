@@ -86,14 +86,17 @@ async fn without_a_tenant_context_nothing_is_visible_and_writes_fail() {
     let seed = seeded().await;
     let app = seed.db.app().await.unwrap();
 
-    let users = app.query("SELECT * FROM users", &[]).await.unwrap();
+    // Unnamed statements: outside a transaction, a transaction-mode pooler
+    // (TENANT_MODEL_POOLER=pgbouncer) may run each message flight on another
+    // server connection.
+    let users = app.query_typed("SELECT * FROM users", &[]).await.unwrap();
     assert!(users.is_empty(), "no context, no rows");
-    let tenants = app.query("SELECT * FROM tenants", &[]).await.unwrap();
+    let tenants = app.query_typed("SELECT * FROM tenants", &[]).await.unwrap();
     assert!(tenants.is_empty(), "no context, no tenant row either");
     let err = app
-        .execute(
+        .execute_typed(
             "INSERT INTO users (tenant_id, email, full_name) VALUES ($1, 'x@acme.test', 'X')",
-            &[&seed.tenant_a],
+            &[(&seed.tenant_a, tokio_postgres::types::Type::UUID)],
         )
         .await
         .expect_err("insert without context");
@@ -392,4 +395,70 @@ async fn updated_at_moves_on_every_update_even_from_raw_sql() {
         updated > before.get::<_, chrono::DateTime<chrono::Utc>>(1),
         "updated_at moved forward"
     );
+}
+
+/// Concurrent raw-SQL isolation through the application role: 32 tasks on a
+/// pool of 16 connections (more than PgBouncer's server pool when the tests
+/// run behind it), each in a transaction of one of two tenants, reading,
+/// writing and trying to reach the other tenant's rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_concurrent_tenant_transactions_see_only_their_own_rows() {
+    let seed = seeded().await;
+    let db = seed.db.app_db(16);
+    let (a, b) = (seed.tenant_a, seed.tenant_b);
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..32usize {
+        let db = db.clone();
+        tasks.spawn(async move {
+            let (mine, other) = if t % 2 == 0 { (a, b) } else { (b, a) };
+            for i in 0..10 {
+                db.tenant(mine)
+                    .run(async |tx| {
+                        let context: String = tx
+                            .raw_query("SELECT current_setting('app.tenant_id')", &[])
+                            .await?[0]
+                            .get(0);
+                        assert_eq!(context, mine.to_string(), "this transaction's own context");
+                        tx.raw_execute(
+                            "INSERT INTO users (id, tenant_id, email, full_name) \
+                             VALUES ($1, $2, $3, 'x')",
+                            &[&Uuid::now_v7(), &mine, &format!("t{t}-{i}@iso.test")],
+                        )
+                        .await?;
+                        let foreign: i64 = tx
+                            .raw_query("SELECT count(*) FROM users WHERE tenant_id <> $1", &[&mine])
+                            .await?[0]
+                            .get(0);
+                        assert_eq!(foreign, 0, "no row of another tenant is visible");
+                        let trespass = tx
+                            .raw_execute(
+                                "UPDATE users SET full_name = 'pwned' WHERE tenant_id = $1",
+                                &[&other],
+                            )
+                            .await?;
+                        assert_eq!(trespass, 0, "no row of another tenant can be changed");
+                        Ok(())
+                    })
+                    .await
+                    .expect("a tenant transaction");
+            }
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.expect("task");
+    }
+    let su = seed.db.superuser().await.unwrap();
+    let counts = su
+        .query(
+            "SELECT tenant_id, count(*) FILTER (WHERE email LIKE '%@iso.test'), \
+             count(*) FILTER (WHERE full_name = 'pwned') FROM users GROUP BY tenant_id \
+             ORDER BY tenant_id",
+            &[],
+        )
+        .await
+        .unwrap();
+    for row in &counts {
+        assert_eq!(row.get::<_, i64>(1), 160, "16 tasks x 10 rows per tenant");
+        assert_eq!(row.get::<_, i64>(2), 0);
+    }
 }

@@ -21,6 +21,7 @@ mod migrate_generate;
 mod migrate_runner;
 mod migrate_support;
 mod observability;
+mod pooler;
 mod property;
 mod query;
 mod readme;

@@ -249,3 +249,67 @@ fn random_operations_never_cross_tenants() {
         .unwrap();
     assert_eq!(all as u32, cases * TENANTS as u32);
 }
+
+/// Tasks of the concurrent variant: more than the pool's connections, which
+/// are more than PgBouncer's server pool when the tests run behind it
+/// (`TENANT_MODEL_POOLER=pgbouncer`), so transactions move between server
+/// connections.
+const CONCURRENT_TASKS: usize = 32;
+
+#[test]
+fn random_operations_from_32_concurrent_tasks_never_cross_tenants() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let test_db = runtime
+        .block_on(tenant_model::testing::TestDb::new(&crate::models::schema()))
+        .expect("test database");
+    let db = app_db(&test_db, 16);
+    // One random sequence of operations per task, each task with tenants
+    // of its own, all on the same pool at once.
+    let mut runner = TestRunner::deterministic();
+    let strategy = proptest::collection::vec(op(), 10..30);
+    let sequences: Vec<Vec<Op>> = (0..CONCURRENT_TASKS)
+        .map(|_| {
+            use proptest::strategy::ValueTree;
+            strategy.new_tree(&mut runner).unwrap().current()
+        })
+        .collect();
+    let steps: usize = sequences.iter().map(Vec::len).sum();
+    runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (n, ops) in sequences.into_iter().enumerate() {
+            let db = db.clone();
+            tasks.spawn(async move {
+                let admin = db.admin("concurrent property test set-up").unwrap();
+                let mut tenants = Vec::new();
+                for i in 0..TENANTS {
+                    let slug = format!("c{n}-{i}-{}", Uuid::now_v7());
+                    let tenant = admin
+                        .run(async |tx| {
+                            tx.insert(Tenant::new(format!("Tenant {n}.{i}"), slug))
+                                .await
+                        })
+                        .await
+                        .unwrap();
+                    tenants.push(tenant.id);
+                }
+                let mut owned: Owned = vec![BTreeMap::new(); TENANTS];
+                for op in &ops {
+                    apply(&db, &tenants, &mut owned, op).await;
+                    check(&db, &tenants, &owned).await;
+                }
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            joined.expect("a task's operations stayed within its tenants");
+        }
+    });
+    eprintln!(
+        "property: {CONCURRENT_TASKS} concurrent tasks ran {steps} random operations, each \
+         checked against its model ({:?} statement mode)",
+        db.statement_mode()
+    );
+}

@@ -122,14 +122,16 @@ pub async fn without_rls(db: &TestDb, table: &str) {
 
 /// The first column of every row `sql` returns, as text.
 pub async fn first_column(client: &impl tokio_postgres::GenericClient, sql: &str) -> Vec<String> {
-    let rows = client.query(sql, &[]).await.expect("query");
+    // Unnamed statements (`query_typed`): safe through a transaction-mode
+    // pooler even outside a transaction.
+    let rows = client.query_typed(sql, &[]).await.expect("query");
     rows.iter().map(|r| r.get(0)).collect()
 }
 
 /// The single `bigint` a `SELECT count(*) ...` returns.
 pub async fn count(client: &impl tokio_postgres::GenericClient, sql: &str) -> i64 {
     client
-        .query_one(sql, &[])
+        .query_typed_one(sql, &[])
         .await
         .expect("count query")
         .get(0)
@@ -142,10 +144,12 @@ pub fn sqlstate(err: &tokio_postgres::Error) -> &str {
 
 /// A `Db` over the test database: the tenant pool connects as the
 /// application role (neither superuser nor owner), the admin pool as the
-/// admin role, in the harness's server mode (Citus under
-/// `TENANT_MODEL_SERVER=citus`).
+/// admin role, in the harness's modes: Citus under
+/// `TENANT_MODEL_SERVER=citus`; behind PgBouncer
+/// (`TENANT_MODEL_POOLER=pgbouncer`) both pools go through it and the `Db`
+/// is in the pooler-safe statement mode.
 pub fn app_db(db: &TestDb, pool_size: usize) -> tenant_model::Db {
-    db.db(pool_size)
+    db.app_db(pool_size)
 }
 
 /// A new user value for the SaaS model.

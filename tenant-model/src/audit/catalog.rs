@@ -2,7 +2,7 @@
 //! views over them and the schema's roles. Read-only queries any role may
 //! run.
 
-use tokio_postgres::Client;
+use tokio_postgres::GenericClient;
 
 use crate::error::Error;
 use crate::model::record::decode;
@@ -22,7 +22,10 @@ pub(crate) struct LiveTable {
 
 /// The model tables, by name as the application's SQL resolves them
 /// (the session's `search_path`), in the order given.
-pub(crate) async fn tables(client: &Client, names: &[&str]) -> Result<Vec<LiveTable>, Error> {
+pub(crate) async fn tables(
+    client: &impl GenericClient,
+    names: &[&str],
+) -> Result<Vec<LiveTable>, Error> {
     const SQL: &str = "\
 SELECT c.oid, coalesce(c.relrowsecurity, false), coalesce(c.relforcerowsecurity, false),
        ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END
@@ -79,7 +82,7 @@ impl CatalogPolicy {
 /// The policies on the tables with these oids: `(table oid, policy)`,
 /// ordered by table and name.
 pub(crate) async fn policies(
-    client: &Client,
+    client: &impl GenericClient,
     tables: &[u32],
 ) -> Result<Vec<(u32, CatalogPolicy)>, Error> {
     const SQL: &str = "\
@@ -132,7 +135,7 @@ pub struct UnsafeView {
 /// Views and materialized views over the tables with these oids, followed
 /// through views of views, that do not run as the invoker.
 pub(crate) async fn unsafe_views(
-    client: &Client,
+    client: &impl GenericClient,
     tables: &[u32],
 ) -> Result<Vec<UnsafeView>, Error> {
     const SQL: &str = "\
@@ -184,7 +187,10 @@ pub struct GroupRole {
 }
 
 /// The roles with these names, in the order given.
-pub(crate) async fn group_roles(client: &Client, names: &[&str]) -> Result<Vec<GroupRole>, Error> {
+pub(crate) async fn group_roles(
+    client: &impl GenericClient,
+    names: &[&str],
+) -> Result<Vec<GroupRole>, Error> {
     const SQL: &str = "\
 SELECT g.name, r.oid IS NOT NULL, coalesce(r.rolsuper, false), coalesce(r.rolbypassrls, false)
 FROM unnest($1::text[]) WITH ORDINALITY AS g(name, n)
@@ -204,7 +210,7 @@ ORDER BY g.n";
 }
 
 /// The server's version: `server_version_num` and `server_version`.
-pub(crate) async fn server_version(client: &Client) -> Result<(i32, String), Error> {
+pub(crate) async fn server_version(client: &impl GenericClient) -> Result<(i32, String), Error> {
     let row = client
         .query_one(
             "SELECT current_setting('server_version_num')::int4, current_setting('server_version')",

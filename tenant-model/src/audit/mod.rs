@@ -80,7 +80,11 @@ pub(crate) async fn run(client: &mut Client, schema: &Schema) -> Result<AuditRep
     let tables = schema.tables();
     let names: Vec<&str> = tables.iter().map(|t| t.name).collect();
     let groups = [schema.app_role_name(), schema.admin_role_name()];
-    let shared: &Client = client;
+    // One transaction (rolled back at the end) for every catalog query:
+    // the driver's statements then never outlive it, which a
+    // transaction-mode pooler needs.
+    let mut tx = client.transaction().await?;
+    let shared = &tx;
     let (role, (server_version_num, server_version), live, group_roles) = tokio::try_join!(
         ConnectionRole::query(shared),
         catalog::server_version(shared),
@@ -109,7 +113,7 @@ pub(crate) async fn run(client: &mut Client, schema: &Schema) -> Result<AuditRep
             (*table, own.cloned().collect())
         })
         .collect();
-    let normalized = policies::normalize(client, &expected).await?;
+    let normalized = policies::normalize(&mut tx, &expected).await?;
     let mut expected_policies: HashMap<u32, Vec<CatalogPolicy>> =
         oids.iter().copied().zip(normalized).collect();
 
@@ -134,6 +138,7 @@ pub(crate) async fn run(client: &mut Client, schema: &Schema) -> Result<AuditRep
             truncate_grantees: live.truncate_grantees,
         });
     }
+    tx.rollback().await?;
     Ok(AuditReport {
         role,
         server_version_num,

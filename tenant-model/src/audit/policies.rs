@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use tokio_postgres::Client;
+use tokio_postgres::Transaction;
 
 use crate::audit::catalog::CatalogPolicy;
 use crate::error::Error;
@@ -46,7 +46,7 @@ pub(crate) struct PolicyDiff {
 /// `tables` holds each table with its expected policies; the result has
 /// the same shape.
 pub(crate) async fn normalize(
-    client: &mut Client,
+    client: &mut Transaction<'_>,
     tables: &[(&Table, Vec<Policy>)],
 ) -> Result<Vec<Vec<CatalogPolicy>>, Error> {
     let scratch_policy = |t: usize, p: usize| format!("tm_audit_{t}_{p}");

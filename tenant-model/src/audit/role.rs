@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use tokio_postgres::Client;
 use tracing::Instrument;
 
 use crate::error::Error;
@@ -98,9 +97,13 @@ pub struct ConnectionRole {
 impl ConnectionRole {
     /// Reads the connection's login role from the catalog (one query, in a
     /// `tenant_model.role_check` span).
-    pub(crate) async fn query(client: &Client) -> Result<ConnectionRole, Error> {
+    pub(crate) async fn query(
+        client: &impl tokio_postgres::GenericClient,
+    ) -> Result<ConnectionRole, Error> {
         let row = client
-            .query_one(ROLE_QUERY, &[])
+            // Unnamed (no prepared statement), so it also works through a
+            // transaction-mode pooler.
+            .query_typed_one(ROLE_QUERY, &[])
             .instrument(tracing::debug_span!("tenant_model.role_check"))
             .await?;
         let names: Vec<String> = decode(&row, 5)?;

@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 use crate::audit::ConnectionRole;
 use crate::error::Error;
 use crate::exec::server_mode::ServerMode;
+use crate::exec::statement_mode::Sending;
 use crate::schema::SetNullReference;
 
 /// A pool and the verdict on its role, shared by every clone (and so by
@@ -21,6 +22,8 @@ pub(crate) struct CheckedPool {
     /// [`crate::Db::schema`]: the `SET NULL` references the library carries
     /// out itself on Citus.
     set_nulls: Arc<[SetNullReference]>,
+    /// How statements are sent on this pool's connections.
+    sending: Sending,
 }
 
 struct Gate {
@@ -42,7 +45,12 @@ struct Accepted {
 }
 
 impl CheckedPool {
-    pub(crate) fn new(pool: Pool, allow_bypass: bool, mode: ServerMode) -> CheckedPool {
+    pub(crate) fn new(
+        pool: Pool,
+        allow_bypass: bool,
+        mode: ServerMode,
+        sending: Sending,
+    ) -> CheckedPool {
         CheckedPool {
             pool,
             gate: Arc::new(Gate {
@@ -51,6 +59,7 @@ impl CheckedPool {
                 mode,
             }),
             set_nulls: Arc::from(Vec::new()),
+            sending,
         }
     }
 
@@ -70,8 +79,36 @@ impl CheckedPool {
     /// The same pool, checked afresh, with or without the opt-out, in the
     /// given mode.
     pub(crate) fn rechecked(&self, allow_bypass: bool, mode: ServerMode) -> CheckedPool {
-        CheckedPool::new(self.pool.clone(), allow_bypass, mode)
+        CheckedPool::new(self.pool.clone(), allow_bypass, mode, self.sending.clone())
             .with_set_nulls(self.set_nulls.clone())
+    }
+
+    /// The same pool and verdict, sending statements another way.
+    pub(crate) fn sending_with(&self, sending: Sending) -> CheckedPool {
+        CheckedPool {
+            sending,
+            ..self.clone()
+        }
+    }
+
+    /// How statements are sent on this pool's connections.
+    pub(crate) fn sending(&self) -> &Sending {
+        &self.sending
+    }
+
+    /// A connection, unchecked, ready for the pool's statement mode (in
+    /// pooler-safe mode, a new connection is warmed first; one that cannot
+    /// be is closed).
+    pub(crate) async fn get_unchecked(&self) -> Result<Object, Error> {
+        let conn = self.pool.get().await?;
+        if let Sending::Unnamed(unnamed) = &self.sending {
+            if let Err(err) = unnamed.warm(&conn).await {
+                unnamed.forget(&conn);
+                drop(Object::take(conn));
+                return Err(err);
+            }
+        }
+        Ok(conn)
     }
 
     /// The pool itself, unchecked.
@@ -84,7 +121,7 @@ impl CheckedPool {
     /// and, when detecting, the mode (two pipelined queries, on the
     /// connection it returns); later ones only look at the stored verdict.
     pub(crate) async fn get(&self) -> Result<(Object, ServerMode), Error> {
-        let conn = self.pool.get().await?;
+        let conn = self.get_unchecked().await?;
         let mode = self.check(&conn).await?.mode;
         Ok((conn, mode))
     }
@@ -93,7 +130,7 @@ impl CheckedPool {
     pub(crate) async fn role(&self) -> Result<&ConnectionRole, Error> {
         match self.gate.accepted.get() {
             Some(accepted) => Ok(&accepted.role),
-            None => Ok(&self.check(&self.pool.get().await?).await?.role),
+            None => Ok(&self.check(&self.get_unchecked().await?).await?.role),
         }
     }
 
@@ -102,7 +139,7 @@ impl CheckedPool {
     pub(crate) async fn mode(&self) -> Result<ServerMode, Error> {
         match self.gate.accepted.get() {
             Some(accepted) => Ok(accepted.mode),
-            None => Ok(self.check(&self.pool.get().await?).await?.mode),
+            None => Ok(self.check(&self.get_unchecked().await?).await?.mode),
         }
     }
 
@@ -110,10 +147,11 @@ impl CheckedPool {
         self.gate
             .accepted
             .get_or_try_init(|| async {
+                let client: &tokio_postgres::Client = conn;
                 let (role, mode) = tokio::join!(
                     biased;
-                    ConnectionRole::query(conn),
-                    self.gate.mode.resolve(conn),
+                    ConnectionRole::query(client),
+                    self.gate.mode.resolve(client),
                 );
                 let (role, mode) = (role?, mode?);
                 if mode.is_citus() {

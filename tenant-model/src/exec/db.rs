@@ -12,6 +12,7 @@ use crate::exec::context::TenantContext;
 use crate::exec::pool::PoolTimeouts;
 use crate::exec::scope::{AdminScope, TenantScope};
 use crate::exec::server_mode::ServerMode;
+use crate::exec::statement_mode::{Sending, StatementMode};
 use crate::model::record::Record;
 use crate::model::tenant::Tenant;
 use crate::model::tenant_id::TenantId;
@@ -53,6 +54,8 @@ struct Inner {
     allow_rls_bypass: bool,
     /// [`Db::server_mode`].
     mode: ServerMode,
+    /// [`Db::with_statement_mode`], shared by both pools.
+    sending: Sending,
 }
 
 impl std::fmt::Debug for Db {
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Db {
             )
             .field("allow_rls_bypass", &self.inner.allow_rls_bypass)
             .field("server_mode", &self.inner.mode)
+            .field("statement_mode", &self.inner.sending.mode())
             .finish()
     }
 }
@@ -84,10 +88,11 @@ impl Db {
     pub fn from_pool(pool: Pool) -> Db {
         Db {
             inner: Arc::new(Inner {
-                pool: CheckedPool::new(pool, false, ServerMode::Detect),
+                pool: CheckedPool::new(pool, false, ServerMode::Detect, Sending::Cached),
                 admin_pool: None,
                 allow_rls_bypass: false,
                 mode: ServerMode::Detect,
+                sending: Sending::Cached,
             }),
         }
     }
@@ -250,6 +255,7 @@ impl Db {
                     .map(|p| p.with_set_nulls(set_nulls.clone())),
                 allow_rls_bypass: self.inner.allow_rls_bypass,
                 mode: self.inner.mode,
+                sending: self.inner.sending.clone(),
             }),
         }
     }
@@ -266,8 +272,55 @@ impl Db {
                     .map(|p| p.rechecked(allow_rls_bypass, mode)),
                 allow_rls_bypass,
                 mode,
+                sending: self.inner.sending.clone(),
             }),
         }
+    }
+
+    /// Chooses how statements are sent (see [`StatementMode`]): the default
+    /// [`StatementMode::Cached`] prepares each statement once per
+    /// connection; [`StatementMode::PoolerSafe`] sends unnamed statements
+    /// only, so that no named prepared statement outlives its transaction,
+    /// as a transaction-mode pooler (PgBouncer `pool_mode = transaction`)
+    /// needs. Applies to the tenant and the admin pool.
+    ///
+    /// Behind such a pooler the cached mode fails with
+    /// [`Error::PoolerStatement`]; [`Db::audit`] cannot tell a pooler from
+    /// a server, so choose the mode from the URL you connect to. The
+    /// guide's `pgbouncer` chapter lists the pooler settings that matter.
+    ///
+    /// ```no_run
+    /// use tenant_model::{Db, StatementMode};
+    /// # async fn f() -> Result<(), tenant_model::Error> {
+    /// let db = Db::connect("postgres://app@localhost:6432/saas")
+    ///     .await?
+    ///     .with_statement_mode(StatementMode::PoolerSafe);
+    /// assert_eq!(db.statement_mode(), StatementMode::PoolerSafe);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_statement_mode(self, mode: StatementMode) -> Db {
+        if mode == self.statement_mode() {
+            return self;
+        }
+        let sending = Sending::new(mode);
+        Db {
+            inner: Arc::new(Inner {
+                pool: self.inner.pool.sending_with(sending.clone()),
+                admin_pool: self
+                    .inner
+                    .admin_pool
+                    .as_ref()
+                    .map(|p| p.sending_with(sending.clone())),
+                allow_rls_bypass: self.inner.allow_rls_bypass,
+                mode: self.inner.mode,
+                sending,
+            }),
+        }
+    }
+
+    /// How this `Db` sends statements ([`Db::with_statement_mode`]).
+    pub fn statement_mode(&self) -> StatementMode {
+        self.inner.sending.mode()
     }
 
     /// Audits the live database against `schema`, as the tenant pool's
@@ -292,7 +345,7 @@ impl Db {
     /// [`crate::audit`]): where `TEMPORARY` on the database is revoked from
     /// the role, it fails with [`Error::PermissionDenied`].
     pub async fn audit(&self, schema: &Schema) -> Result<AuditReport, Error> {
-        let mut conn = self.inner.pool.pool().get().await?;
+        let mut conn = self.inner.pool.get_unchecked().await?;
         crate::audit::run(&mut conn, schema).await
     }
 
@@ -330,11 +383,17 @@ impl Db {
         let inner = Inner {
             pool: self.inner.pool.clone(),
             admin_pool: Some(
-                CheckedPool::new(admin_pool, self.inner.allow_rls_bypass, self.inner.mode)
-                    .with_set_nulls(self.inner.pool.set_nulls().clone()),
+                CheckedPool::new(
+                    admin_pool,
+                    self.inner.allow_rls_bypass,
+                    self.inner.mode,
+                    self.inner.sending.clone(),
+                )
+                .with_set_nulls(self.inner.pool.set_nulls().clone()),
             ),
             allow_rls_bypass: self.inner.allow_rls_bypass,
             mode: self.inner.mode,
+            sending: self.inner.sending.clone(),
         };
         Db {
             inner: Arc::new(inner),

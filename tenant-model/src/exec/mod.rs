@@ -14,4 +14,5 @@ pub(crate) mod server_mode;
 pub(crate) mod session;
 pub(crate) mod set_null;
 pub(crate) mod statement;
+pub(crate) mod statement_mode;
 pub(crate) mod tx;

@@ -66,8 +66,13 @@ impl TenantScope {
     /// and the tenant context with it.
     pub async fn begin(&self) -> Result<Tx, Error> {
         let (conn, mode) = self.pool.get().await?;
-        Ok(Tx::new(conn, Context::Tenant(self.tenant), mode)
-            .with_set_nulls(self.pool.set_nulls().clone()))
+        Ok(Tx::new(
+            conn,
+            Context::Tenant(self.tenant),
+            mode,
+            self.pool.sending().clone(),
+        )
+        .with_set_nulls(self.pool.set_nulls().clone()))
     }
 
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls
@@ -185,8 +190,13 @@ impl AdminScope {
     pub async fn begin(&self) -> Result<Tx, Error> {
         let (conn, mode) = self.pool.get().await?;
         tracing::info!(target: "tenant_model::audit", reason = %self.reason, "admin transaction");
-        Ok(Tx::new(conn, Context::Admin(self.reason.clone()), mode)
-            .with_set_nulls(self.pool.set_nulls().clone()))
+        Ok(Tx::new(
+            conn,
+            Context::Admin(self.reason.clone()),
+            mode,
+            self.pool.sending().clone(),
+        )
+        .with_set_nulls(self.pool.set_nulls().clone()))
     }
 
     /// Runs `work` in one admin transaction (commit on `Ok`, roll back on

@@ -50,8 +50,10 @@ impl ServerMode {
     ) -> Result<ServerMode, tokio_postgres::Error> {
         match self {
             ServerMode::Detect => {
+                // Unnamed (no prepared statement), so it also works through
+                // a transaction-mode pooler.
                 let row = client
-                    .query_one(
+                    .query_typed_one(
                         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension \
                          WHERE extname = 'citus')",
                         &[],

@@ -38,7 +38,12 @@ pub struct Sql<'a> {
     origin: Origin,
 }
 
-impl Sql<'_> {
+impl<'a> Sql<'a> {
+    /// The SQL text.
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// Whether the text holds SQL the caller wrote.
     pub(crate) fn is_raw(&self) -> bool {
         self.origin == Origin::Raw

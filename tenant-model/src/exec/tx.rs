@@ -16,11 +16,18 @@
 //! [`crate::SESSION_CLEANUP`]); built and raw statements stay prepared only
 //! while the connection's cache has room (see
 //! [`crate::STATEMENT_CACHE_SIZE`]).
+//!
+//! How statements are sent follows the `Db`'s [`crate::StatementMode`]:
+//! prepared and cached per connection, or (pooler-safe) as unnamed
+//! statements with their parameter types given, with `BEGIN` and `COMMIT`
+//! as simple queries, so that no named statement outlives the transaction.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Object;
+use futures_util::FutureExt;
+use tokio_postgres::types::Type;
 use tokio_postgres::{Row, Statement};
 use tracing::Instrument;
 
@@ -28,6 +35,7 @@ use crate::error::Error;
 use crate::exec::server_mode::ServerMode;
 use crate::exec::session::cleanup;
 use crate::exec::statement::{prepare, release, Sql};
+use crate::exec::statement_mode::{Sending, Unnamed};
 use crate::model::tenant_id::TenantId;
 use crate::model::Param;
 use crate::schema::SetNullReference;
@@ -151,6 +159,8 @@ pub struct Tx {
     /// The `SET NULL` references carried out before a hard delete on Citus.
     set_nulls: Arc<[SetNullReference]>,
     cursors: u32,
+    /// How statements are sent ([`crate::StatementMode`]).
+    sending: Sending,
 }
 
 impl std::fmt::Debug for Tx {
@@ -172,6 +182,13 @@ trait Outcome {
         statement: &'a Statement,
         params: &'a [Param<'a>],
     ) -> impl std::future::Future<Output = Result<Self::Output, tokio_postgres::Error>> + Send + 'a;
+
+    /// Runs `sql` as an unnamed statement with the parameter types given.
+    fn run_typed<'a>(
+        conn: &'a Object,
+        sql: &'a str,
+        params: &'a [(Param<'a>, Type)],
+    ) -> impl std::future::Future<Output = Result<Self::Output, tokio_postgres::Error>> + Send + 'a;
 }
 
 /// `query`: the rows.
@@ -190,6 +207,15 @@ impl Outcome for Rows {
     {
         conn.query(statement, params)
     }
+
+    fn run_typed<'a>(
+        conn: &'a Object,
+        sql: &'a str,
+        params: &'a [(Param<'a>, Type)],
+    ) -> impl std::future::Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send + 'a
+    {
+        conn.query_typed(sql, params)
+    }
 }
 
 impl Outcome for Count {
@@ -202,6 +228,14 @@ impl Outcome for Count {
     ) -> impl std::future::Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a {
         conn.execute(statement, params)
     }
+
+    fn run_typed<'a>(
+        conn: &'a Object,
+        sql: &'a str,
+        params: &'a [(Param<'a>, Type)],
+    ) -> impl std::future::Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a {
+        conn.execute_typed(sql, params)
+    }
 }
 
 /// Executes a framing statement when there is one.
@@ -213,6 +247,65 @@ async fn run_optional(
     match statement {
         Some(statement) => conn.execute(statement, params).await.map(drop),
         None => Ok(()),
+    }
+}
+
+/// Runs a framing statement (`BEGIN`, `COMMIT`) as a simple query when
+/// there is one: no statement is prepared.
+async fn run_simple(conn: &Object, sql: Option<&'static str>) -> Result<(), tokio_postgres::Error> {
+    match sql {
+        Some(sql) => conn.batch_execute(sql).await,
+        None => Ok(()),
+    }
+}
+
+/// Runs a statement whose parameter types are known as an unnamed one, when
+/// there is one.
+async fn run_unnamed(
+    conn: &Object,
+    sql: Option<&str>,
+    params: &[Param<'_>],
+    types: Option<&[Type]>,
+) -> Result<(), tokio_postgres::Error> {
+    match (sql, types) {
+        (Some(sql), Some(types)) => {
+            let typed = typed_params(params, types);
+            conn.execute_typed(sql, &typed).await.map(drop)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Pairs parameters with their types (a missing type is left to the server).
+fn typed_params<'a>(params: &[Param<'a>], types: &[Type]) -> Vec<(Param<'a>, Type)> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (*p, types.get(i).cloned().unwrap_or(Type::UNKNOWN)))
+        .collect()
+}
+
+/// The parameter types of an optional statement: none to look up for a
+/// statement without parameters.
+async fn types_of(
+    unnamed: &Unnamed,
+    conn: &Object,
+    sql: Option<&str>,
+    params: &[Param<'_>],
+) -> Result<Option<Vec<Type>>, tokio_postgres::Error> {
+    match sql {
+        Some(_) if params.is_empty() => Ok(Some(Vec::new())),
+        Some(sql) => unnamed.types_for(conn, sql).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The parameter types of a statement, when known without a round trip: a
+/// statement without parameters needs none (nor a cache entry).
+fn known_types(unnamed: &Unnamed, sql: &str, params: &[Param<'_>]) -> Option<Vec<Type>> {
+    match params.is_empty() {
+        true => Some(Vec::new()),
+        false => unnamed.types(sql),
     }
 }
 
@@ -233,7 +326,7 @@ pub(crate) enum Finish {
 }
 
 impl Tx {
-    pub(crate) fn new(conn: Object, context: Context, mode: ServerMode) -> Tx {
+    pub(crate) fn new(conn: Object, context: Context, mode: ServerMode, sending: Sending) -> Tx {
         Tx {
             conn: Some(conn),
             started: false,
@@ -243,6 +336,7 @@ impl Tx {
             mode,
             set_nulls: Arc::from(Vec::new()),
             cursors: 0,
+            sending,
         }
     }
 
@@ -321,6 +415,38 @@ impl Tx {
         params: &[Param<'_>],
         finish: Finish,
     ) -> Result<O::Output, Error> {
+        let sent = match self.sending.clone() {
+            Sending::Cached => self.send_cached::<O>(sql, params, finish).await,
+            Sending::Unnamed(unnamed) => {
+                self.send_unnamed::<O>(&unnamed, sql, params, finish).await
+            }
+        };
+        if let Err(Error::PoolerStatement { .. }) = &sent {
+            self.close_connection();
+        }
+        sent
+    }
+
+    /// Closes the connection instead of returning it to the pool (the
+    /// server ends its transaction).
+    fn close_connection(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if let Sending::Unnamed(unnamed) = &self.sending {
+                unnamed.forget(&conn);
+            }
+            drop(Object::take(conn));
+        }
+    }
+
+    /// [`Tx::send`] in the cached mode: every statement (framing included)
+    /// is prepared once per connection, and the first use prepares them all
+    /// in one more round trip.
+    async fn send_cached<O: Outcome>(
+        &mut self,
+        sql: Sql<'_>,
+        params: &[Param<'_>],
+        finish: Finish,
+    ) -> Result<O::Output, Error> {
         let opening = !self.started;
         let context = ContextStatement::new(&self.context, self.mode);
         let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
@@ -368,6 +494,96 @@ impl Tx {
         let output = output?;
         committed?;
         Ok(output)
+    }
+
+    /// [`Tx::send`] in the pooler-safe mode: `BEGIN` and `COMMIT` go as
+    /// simple queries, the context and the statement as unnamed statements
+    /// with their parameter types given. When the `Db` knows every type
+    /// this is one round trip, as in the cached mode; a text used for the
+    /// first time is prepared inside the transaction first (and closed at
+    /// once), one more round trip.
+    async fn send_unnamed<O: Outcome>(
+        &mut self,
+        unnamed: &Unnamed,
+        sql: Sql<'_>,
+        params: &[Param<'_>],
+        finish: Finish,
+    ) -> Result<O::Output, Error> {
+        let opening = !self.started;
+        let context = ContextStatement::new(&self.context, self.mode);
+        let conn = self.conn.as_ref().ok_or(Error::TransactionClosed)?;
+        let context_sql = context.sql.filter(|_| opening);
+        let commit = (finish == Finish::Commit).then_some("COMMIT");
+        // From here on the server may hold an open transaction.
+        self.started = true;
+        self.raw |= sql.is_raw();
+        let clean = commit.is_some() && self.raw;
+        let context_known = context_sql.map(|c| known_types(unnamed, c, &context.params));
+        let (begun_already, context_types, statement_types) =
+            match (context_known, known_types(unnamed, sql.text(), params)) {
+                (None, Some(types)) => (false, None, types),
+                (Some(Some(context_types)), Some(types)) => (false, Some(context_types), types),
+                _ => {
+                    // First use of a text: BEGIN, then prepare (and close)
+                    // what is not known yet, all inside the transaction.
+                    let (begun, context_types, statement_types) = tokio::join!(
+                        biased;
+                        run_simple(conn, opening.then_some("BEGIN")),
+                        types_of(unnamed, conn, context_sql, &context.params),
+                        types_of(unnamed, conn, Some(sql.text()), params),
+                    );
+                    let known = begun.and(context_types).and_then(|context_types| {
+                        statement_types.map(|types| (context_types, types.unwrap_or_default()))
+                    });
+                    match known {
+                        Ok((context_types, types)) => (true, context_types, types),
+                        Err(err) => {
+                            self.aborted = true;
+                            return Err(err.into());
+                        }
+                    }
+                }
+            };
+        let begin = (opening && !begun_already).then_some("BEGIN");
+        let typed = typed_params(params, &statement_types);
+        // The session cleanup runs inside the transaction, before COMMIT:
+        // after it, a transaction-mode pooler may hand the next statement
+        // to another server connection.
+        let (begun, local_set, context_set, output, cleaned, committed) = tokio::join!(
+            biased;
+            run_simple(conn, begin),
+            context.run_local(conn, opening),
+            run_unnamed(conn, context_sql, &context.params, context_types.as_deref()),
+            O::run_typed(conn, sql.text(), &typed),
+            cleanup(conn, clean),
+            run_simple(conn, commit),
+        );
+        if commit.is_some() && committed.is_ok() {
+            self.started = false;
+        }
+        self.aborted =
+            begun.is_err() || local_set.is_err() || context_set.is_err() || output.is_err();
+        if clean {
+            self.after_inner_cleanup(cleaned);
+        }
+        begun?;
+        local_set?;
+        context_set?;
+        let output = output?;
+        committed?;
+        Ok(output)
+    }
+
+    /// After a session cleanup that ran inside the transaction (pooler-safe
+    /// mode): in a transaction an error aborted, it could not run, and the
+    /// rollback took back what the raw SQL did, except session advisory
+    /// locks and SQL-level `PREPARE`s (the pooler's `server_reset_query`
+    /// covers those; see the guide's `pgbouncer` chapter).
+    fn after_inner_cleanup(&mut self, cleaned: Result<(), tokio_postgres::Error>) {
+        match self.aborted {
+            true => self.raw = false,
+            false => self.after_cleanup(cleaned),
+        }
     }
 
     /// After the session cleanup: the session is clean again, or, if the
@@ -441,18 +657,38 @@ impl Tx {
             false => None,
         };
         let sql = if refused.is_some() { "ROLLBACK" } else { sql };
-        let statement = conn.prepare_cached(sql).await?;
+        let statement = match self.sending {
+            Sending::Cached => Some(conn.prepare_cached(sql).await?),
+            Sending::Unnamed(_) => None,
+        };
         let clean = self.raw;
-        let (ended, cleaned) = tokio::join!(
-            biased;
-            conn.execute(&statement, &[]),
-            cleanup(conn, clean),
-        );
+        let (ended, cleaned) = match &statement {
+            Some(statement) => {
+                tokio::join!(
+                    biased;
+                    conn.execute(statement, &[]).map(|ended| ended.map(drop)),
+                    cleanup(conn, clean),
+                )
+            }
+            None => {
+                // Pooler-safe: the cleanup goes first, inside the
+                // transaction, when the transaction can still run it.
+                let (cleaned, ended) = tokio::join!(
+                    biased;
+                    cleanup(conn, clean && !self.aborted),
+                    conn.batch_execute(sql),
+                );
+                (ended, cleaned)
+            }
+        };
         if ended.is_ok() {
             self.started = false;
         }
         if clean {
-            self.after_cleanup(cleaned);
+            match statement {
+                Some(_) => self.after_cleanup(cleaned),
+                None => self.after_inner_cleanup(cleaned),
+            }
         }
         ended?;
         match refused {
@@ -470,12 +706,23 @@ impl Drop for Tx {
         }
         tracing::debug!("rolling back a dropped transaction");
         let clean = self.raw;
+        let pooler = matches!(self.sending, Sending::Unnamed(_));
         let bound = drop_rollback_bound(&conn);
         let mut guard = Detach(Some(conn));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 let Some(conn) = guard.0.as_ref() else { return };
                 let rollback = async {
+                    if pooler {
+                        // Inside the transaction (see `Tx::finish`); in an
+                        // aborted one it fails, and the rollback suffices.
+                        let (_, rolled_back) = tokio::join!(
+                            biased;
+                            cleanup(conn, clean),
+                            conn.batch_execute("ROLLBACK"),
+                        );
+                        return rolled_back;
+                    }
                     let (rolled_back, cleaned) = tokio::join!(
                         biased;
                         conn.batch_execute("ROLLBACK"),

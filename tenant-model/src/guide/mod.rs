@@ -19,9 +19,10 @@
 //!    kept databases.
 //! 8. [The security model](security): what the library guarantees and what
 //!    it does not.
-//! 9. [Running behind PgBouncer](pgbouncer): what works today.
+//! 9. [Behind a connection pooler](pgbouncer): PgBouncer in transaction
+//!    mode, the pooler-safe statement mode, the settings that matter.
 //! 10. [Scaling out with Citus](citus): the Citus target, what changes in
-//!     the DDL, the server settings, migrations, what the library
+//!     the DDL, the server settings, migrations, routing, what the library
 //!     guarantees there.
 
 #[doc = include_str!("models.md")]

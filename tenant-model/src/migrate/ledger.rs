@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio_postgres::{Client, GenericClient};
+use tokio_postgres::GenericClient;
 
 use super::files::Migration;
 use crate::Error;
@@ -33,14 +33,14 @@ pub(crate) struct LedgerRow {
 
 /// Creates the ledger if it does not exist (under the advisory lock: two
 /// concurrent `CREATE TABLE IF NOT EXISTS` can still collide).
-pub(crate) async fn ensure(client: &Client) -> Result<(), Error> {
+pub(crate) async fn ensure(client: &impl GenericClient) -> Result<(), Error> {
     client.batch_execute(CREATE).await?;
     Ok(())
 }
 
 /// The ledger's rows by version; none when the table does not exist (this
 /// creates nothing: what `status` and the dry runs use).
-pub(crate) async fn read(client: &Client) -> Result<Vec<LedgerRow>, Error> {
+pub(crate) async fn read(client: &impl GenericClient) -> Result<Vec<LedgerRow>, Error> {
     let exists: bool = client
         .query_one(
             "SELECT to_regclass('tenant_model_migrations') IS NOT NULL",

@@ -44,6 +44,18 @@ pub(crate) async fn acquire(client: &Client, key: i64) -> Result<(), Error> {
     }
 }
 
+/// Waits for the transaction-level lock, held until the transaction ends
+/// (for runs through a transaction-mode pooler, where a session-level lock
+/// would stay on whichever server connection took it).
+pub(crate) async fn acquire_in_transaction(
+    tx: &tokio_postgres::Transaction<'_>,
+    key: i64,
+) -> Result<(), Error> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])
+        .await?;
+    Ok(())
+}
+
 /// Releases the lock. A connection that is gone has released it already,
 /// so a failure here is not reported over the run's own result.
 pub(crate) async fn release(client: &Client, key: i64) {

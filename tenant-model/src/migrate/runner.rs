@@ -162,6 +162,8 @@ pub struct Migrator<'m> {
     migrations: &'m Migrations,
     lock_timeout: Duration,
     lock_key: i64,
+    /// [`Migrator::pooler_safe`].
+    pooler_safe: bool,
 }
 
 impl<'m> Migrator<'m> {
@@ -172,7 +174,32 @@ impl<'m> Migrator<'m> {
             migrations,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             lock_key: DEFAULT_LOCK_KEY,
+            pooler_safe: false,
         }
+    }
+
+    /// Runs through a transaction-mode connection pooler (PgBouncer with
+    /// `pool_mode = transaction`): nothing outlives a transaction. Instead
+    /// of one session-level advisory lock for the whole run, each
+    /// migration's transaction takes the transaction-level lock
+    /// (`pg_advisory_xact_lock`, the same key), reads the ledger again and
+    /// skips a migration another runner has meanwhile applied (or
+    /// reverted). The plan is made once, in a first transaction under the
+    /// lock. A migration that must run outside a transaction
+    /// (`-- tenant-model: no-transaction`) cannot: it fails with
+    /// [`MigrationError::Invalid`] before anything runs. Direct connections
+    /// need none of this; the default is off.
+    ///
+    /// ```no_run
+    /// # async fn f(migrations: &tenant_model::migrate::Migrations, client: &mut tokio_postgres::Client)
+    /// # -> Result<(), tenant_model::Error> {
+    /// use tenant_model::migrate::Migrator;
+    /// let steps = Migrator::new(migrations).pooler_safe().up(client, None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn pooler_safe(mut self) -> Migrator<'m> {
+        self.pooler_safe = true;
+        self
     }
 
     /// How long a migration's DDL may wait for a lock (`SET LOCAL
@@ -234,6 +261,9 @@ impl<'m> Migrator<'m> {
 
     /// Runs `operation` under the advisory lock, released whatever happens.
     async fn locked(&self, client: &mut Client, operation: Operation) -> Result<Vec<Step>, Error> {
+        if self.pooler_safe {
+            return self.per_transaction(client, operation).await;
+        }
         lock::acquire(client, self.lock_key).await?;
         let result = self.under_lock(client, operation).await;
         lock::release(client, self.lock_key).await;
@@ -268,6 +298,72 @@ impl<'m> Migrator<'m> {
         let mut done = Vec::with_capacity(plan.len());
         for (migration, script) in plan {
             done.push(self.run(client, migration, script, direction).await?);
+        }
+        Ok(done)
+    }
+
+    /// [`Migrator::pooler_safe`]: the plan in a first transaction, then one
+    /// transaction per migration, each under the transaction-level lock.
+    async fn per_transaction(
+        &self,
+        client: &mut Client,
+        operation: Operation,
+    ) -> Result<Vec<Step>, Error> {
+        let tx = client.transaction().await?;
+        lock::acquire_in_transaction(&tx, self.lock_key).await?;
+        ledger::ensure(&tx).await?;
+        let ledger = ledger::read(&tx).await?;
+        let (plan, direction) = match operation {
+            Operation::Up(target) => (self.plan_up(&ledger, target)?, Direction::Up),
+            Operation::Down(target) => (self.plan_down(&ledger, target)?, Direction::Down),
+            Operation::Baseline(target) => {
+                let plan = self.plan_up(&ledger, target)?;
+                let mut done = Vec::with_capacity(plan.len());
+                for (migration, _) in plan {
+                    ledger::record(&tx, migration, Duration::ZERO).await?;
+                    done.push(step(migration, Direction::Up, Duration::ZERO));
+                }
+                tx.commit().await?;
+                return Ok(done);
+            }
+        };
+        tx.commit().await?;
+        if let Some((m, _)) = plan.iter().find(|(_, script)| script.no_transaction) {
+            return Err(MigrationError::Invalid {
+                path: m.folder_name().into(),
+                reason: "it must run outside a transaction, which a transaction-mode pooler \
+                         cannot do: run it on a direct connection (without pooler_safe)"
+                    .to_owned(),
+            }
+            .into());
+        }
+        let mut done = Vec::with_capacity(plan.len());
+        for (m, script) in plan {
+            let started = Instant::now();
+            let tx = client.transaction().await?;
+            lock::acquire_in_transaction(&tx, self.lock_key).await?;
+            let applied = ledger::read(&tx)
+                .await?
+                .iter()
+                .any(|row| row.version == m.version());
+            if applied != (direction == Direction::Down) {
+                // Another runner did it meanwhile.
+                tx.commit().await?;
+                continue;
+            }
+            tracing::info!(version = m.version(), name = m.name(), %direction, "running migration");
+            tx.batch_execute(&format!(
+                "SET LOCAL lock_timeout = {}",
+                self.lock_timeout_ms()
+            ))
+            .await?;
+            tx.batch_execute(script.sql)
+                .await
+                .map_err(|e| self.failed(m, None, e))?;
+            let duration = started.elapsed();
+            self.update_ledger(&tx, m, direction, duration).await?;
+            tx.commit().await.map_err(|e| self.failed(m, None, e))?;
+            done.push(step(m, direction, duration));
         }
         Ok(done)
     }

@@ -106,7 +106,7 @@ impl Cluster {
         } else {
             None
         };
-        let dir = make_dir(os_user.as_deref())?;
+        let dir = make_dir("tenant-model-pg", os_user.as_deref())?;
         let data_dir = dir.join("data");
         let (port, listen, extra) = match tcp {
             Some((port, extra)) => (port, "127.0.0.1", extra),
@@ -325,7 +325,7 @@ fn output(command: &mut Command) -> Result<(), Error> {
 }
 
 /// The output of a command that should succeed, trimmed.
-fn capture(program: &str, args: &[&str]) -> Option<String> {
+pub(super) fn capture(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -337,7 +337,7 @@ fn capture(program: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-fn is_root() -> Result<bool, Error> {
+pub(super) fn is_root() -> Result<bool, Error> {
     capture("id", &["-u"]).map(|uid| uid == "0").ok_or_else(|| {
         Error::NoDatabase("cannot tell whether we run as root (`id -u` failed)".into())
     })
@@ -345,7 +345,7 @@ fn is_root() -> Result<bool, Error> {
 
 /// The OS user to run the server as when we are root: `postgres`, else a
 /// system user created for the purpose.
-fn server_os_user() -> Result<String, Error> {
+pub(super) fn server_os_user() -> Result<String, Error> {
     for user in [SUPERUSER, FALLBACK_OS_USER] {
         if capture("id", &["-u", user]).is_some() {
             return Ok(user.to_owned());
@@ -371,7 +371,7 @@ fn server_os_user() -> Result<String, Error> {
 }
 
 /// Creates the cluster's temp folder, mode 0700, owned by the server's user.
-fn make_dir(os_user: Option<&str>) -> Result<PathBuf, Error> {
+pub(super) fn make_dir(prefix: &str, os_user: Option<&str>) -> Result<PathBuf, Error> {
     let mut base = std::env::temp_dir();
     let traversable =
         |dir: &Path| std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0);
@@ -381,7 +381,7 @@ fn make_dir(os_user: Option<&str>) -> Result<PathBuf, Error> {
         base = PathBuf::from("/tmp");
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let dir = base.join(format!("tenant-model-pg-{}", &id[..12]));
+    let dir = base.join(format!("{prefix}-{}", &id[..12]));
     let fail = |what: &str, e: std::io::Error| {
         let _ = std::fs::remove_dir_all(&dir);
         Error::NoDatabase(format!("cannot {what} {}: {e}", dir.display()))
@@ -410,7 +410,7 @@ fn random_port() -> u16 {
 }
 
 /// A value quoted for `sh` (and for pg_ctl's `-o`, which goes through `sh`).
-fn sh_quote(value: &OsStr) -> String {
+pub(super) fn sh_quote(value: &OsStr) -> String {
     format!("'{}'", value.to_string_lossy().replace('\'', r"'\''"))
 }
 

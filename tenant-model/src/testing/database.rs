@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use deadpool_postgres::Pool;
 use sha2::{Digest, Sha256};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Config, NoTls};
 
 use super::locate::{conninfo, Server};
@@ -57,9 +58,12 @@ pub struct TestDb {
     /// On Citus: the superuser's settings for each worker's maintenance
     /// database (empty on plain PostgreSQL).
     workers: Vec<Config>,
-    /// The schema's `SET NULL` references, for [`TestDb::db`].
+    /// The schema's `SET NULL` references, for [`TestDb::app_db`].
     set_nulls: Vec<crate::schema::SetNullReference>,
     cluster: Option<ClusterNote>,
+    /// The loopback port of the PgBouncer that application and admin
+    /// connections go through ([`TestDb::behind`]).
+    pooler_port: Option<u16>,
     done: bool,
 }
 
@@ -83,8 +87,40 @@ impl TestDb {
     /// [`Error::NoDatabase`] when no server can be found or started;
     /// [`Error::Schema`] when the models cannot be emitted together (see
     /// [`Schema::check`]); a database error when the DDL or the set-up fails.
+    ///
+    /// With `TENANT_MODEL_POOLER=pgbouncer` (see [`super::pooler()`]) the
+    /// application and admin connections go through a PgBouncer in
+    /// transaction mode ([`TestDb::behind`]), and [`TestDb::app_db`] gives a
+    /// `Db` in [`crate::StatementMode::PoolerSafe`].
     pub async fn new(schema: &Schema) -> Result<TestDb, Error> {
-        TestDb::new_on(server().await?, schema).await
+        let db = TestDb::new_on(server().await?, schema).await?;
+        Ok(match super::pooler().await? {
+            Some(bouncer) => db.behind(bouncer),
+            None => db,
+        })
+    }
+
+    /// Routes the application and admin connections ([`TestDb::app_config`],
+    /// [`TestDb::admin_config`] and what is built from them) through
+    /// `bouncer`, which must front this database's server. The superuser's
+    /// connections stay direct.
+    pub fn behind(mut self, bouncer: &super::PgBouncer) -> TestDb {
+        self.pooler_port = Some(bouncer.port());
+        self
+    }
+
+    /// Whether application and admin connections go through a pooler.
+    pub fn is_behind_pooler(&self) -> bool {
+        self.pooler_port.is_some()
+    }
+
+    /// The statement mode for a `Db` on this database:
+    /// [`crate::StatementMode::PoolerSafe`] behind a pooler, else the default.
+    pub fn statement_mode(&self) -> crate::StatementMode {
+        match self.pooler_port {
+            Some(_) => crate::StatementMode::PoolerSafe,
+            None => crate::StatementMode::Cached,
+        }
     }
 
     /// [`TestDb::new`] on a given server. The `TestDb` must be dropped
@@ -105,21 +141,7 @@ impl TestDb {
         let maintenance = connect(server.config()).await?;
         ensure_template(server, &maintenance, schema, &ddl, &template).await?;
 
-        let db = TestDb {
-            app_role: format!("{name}_app"),
-            app_password: uuid::Uuid::new_v4().simple().to_string(),
-            admin_role: format!("{name}_admin"),
-            admin_password: uuid::Uuid::new_v4().simple().to_string(),
-            name,
-            server: server.config().clone(),
-            workers: Vec::new(),
-            set_nulls: schema.set_null_references(),
-            cluster: server.cluster().map(|c| ClusterNote {
-                dir: c.dir().to_owned(),
-                restart: c.restart_command(),
-            }),
-            done: false,
-        };
+        let db = TestDb::unmade(server, schema, name, Vec::new());
         // On an error below, dropping `db` removes whatever was created.
         db.create_login_roles(&maintenance, schema).await?;
         maintenance
@@ -192,6 +214,7 @@ impl TestDb {
                 dir: c.dir().to_owned(),
                 restart: c.restart_command(),
             }),
+            pooler_port: None,
             done: false,
         }
     }
@@ -295,12 +318,13 @@ impl TestDb {
     /// A [`crate::Db`] for tenant work on this database, as applications
     /// build it: the tenant pool (up to `pool_size` connections) as the
     /// application login role, an admin pool of two as the admin login
-    /// role, and the server mode of the harness ([`crate::ServerMode::Citus`]
-    /// on Citus, [`crate::ServerMode::Plain`] otherwise), so suites written
-    /// for plain PostgreSQL run unchanged on Citus with
-    /// `TENANT_MODEL_SERVER=citus`. It carries the schema's `SET NULL`
-    /// references (see [`crate::Db::schema`]).
-    pub fn db(&self, pool_size: usize) -> crate::Db {
+    /// role, in the harness's modes: the server mode
+    /// ([`crate::ServerMode::Citus`] on Citus, [`crate::ServerMode::Plain`]
+    /// otherwise) and [`TestDb::statement_mode`] (pooler-safe behind
+    /// PgBouncer), so suites written for plain PostgreSQL run unchanged with
+    /// `TENANT_MODEL_SERVER=citus` or `TENANT_MODEL_POOLER=pgbouncer`. It
+    /// carries the schema's `SET NULL` references (see [`crate::Db::schema`]).
+    pub fn app_db(&self, pool_size: usize) -> crate::Db {
         let mode = match self.is_citus() {
             true => crate::ServerMode::Citus,
             false => crate::ServerMode::Plain,
@@ -308,6 +332,7 @@ impl TestDb {
         crate::Db::from_pool(self.app_pool(pool_size))
             .with_admin(self.admin_pool(2))
             .server_mode(mode)
+            .with_statement_mode(self.statement_mode())
             .with_set_null_references(&self.set_nulls)
     }
 
@@ -366,16 +391,40 @@ impl TestDb {
 
     /// Settings to connect to this database as the application login role:
     /// row-level security applies.
+    ///
+    /// Behind a pooler ([`TestDb::behind`]) they point at the pooler.
     pub fn app_config(&self) -> Config {
         let mut config = self.superuser_config();
         config.user(&self.app_role).password(&self.app_password);
-        config
+        self.routed(config)
     }
 
     /// Settings to connect to this database as the admin login role.
+    ///
+    /// Behind a pooler ([`TestDb::behind`]) they point at the pooler.
     pub fn admin_config(&self) -> Config {
         let mut config = self.superuser_config();
         config.user(&self.admin_role).password(&self.admin_password);
+        self.routed(config)
+    }
+
+    /// `config` pointed at the pooler, when there is one.
+    fn routed(&self, mut config: Config) -> Config {
+        if let Some(port) = self.pooler_port {
+            let mut routed = Config::new();
+            if let Some(user) = config.get_user() {
+                routed.user(user);
+            }
+            if let Some(password) = config.get_password() {
+                routed.password(password);
+            }
+            routed
+                .dbname(&self.name)
+                .host("127.0.0.1")
+                .port(port)
+                .connect_timeout(std::time::Duration::from_secs(10));
+            config = routed;
+        }
         config
     }
 
@@ -609,12 +658,21 @@ async fn ensure_template(
     }
     // Advisory locks are per database: every harness process takes this one
     // in the maintenance database, so they all contend for the same lock.
+    // Unnamed statements (`query_typed`) throughout: no prepared statement
+    // is left on the session, so a maintenance connection through a
+    // transaction-mode pooler works too.
     maintenance
-        .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
+        .query_typed(
+            "SELECT pg_advisory_lock($1)",
+            &[(&TEMPLATE_LOCK, Type::INT8)],
+        )
         .await?;
     let built = build_template(server, maintenance, schema, ddl, template).await;
     let unlocked = maintenance
-        .execute("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
+        .query_typed(
+            "SELECT pg_advisory_unlock($1)",
+            &[(&TEMPLATE_LOCK, Type::INT8)],
+        )
         .await;
     built?;
     unlocked?;
@@ -625,11 +683,15 @@ async fn ensure_template(
 /// step of building it) and both group roles exist.
 async fn ready(maintenance: &Client, schema: &Schema, template: &str) -> Result<bool, Error> {
     let row = maintenance
-        .query_one(
+        .query_typed_one(
             "SELECT coalesce((SELECT datistemplate FROM pg_database WHERE datname = $1::text), false) \
                AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2::text) \
                AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $3::text)",
-            &[&template, &schema.app_role_name(), &schema.admin_role_name()],
+            &[
+                (&template, Type::TEXT),
+                (&schema.app_role_name(), Type::TEXT),
+                (&schema.admin_role_name(), Type::TEXT),
+            ],
         )
         .await?;
     Ok(row.get(0))

@@ -66,9 +66,21 @@
 //! Citus server [`TestDb::new_on`] creates the database on every node with
 //! the extension and the nodes registered, creates the roles on the
 //! coordinator (Citus propagates them), and applies the schema's Citus DDL
-//! ([`crate::Target::Citus`]); no template is used. [`TestDb::db`] gives a
+//! ([`crate::Target::Citus`]); no template is used. [`TestDb::app_db`] gives a
 //! [`crate::Db`] in the harness's mode. With `TENANT_MODEL_SERVER=citus`,
 //! [`server()`] is the Citus server, so every [`TestDb::new`] runs on it.
+//!
+//! # Behind PgBouncer
+//!
+//! With `TENANT_MODEL_POOLER=pgbouncer` ([`POOLER_ENV`]) the harness starts
+//! one [`PgBouncer`] per process, in transaction mode with a server pool of
+//! [`PgBouncer::DEFAULT_POOL_SIZE`] per database and user, on a free
+//! loopback port in front of the server above, and every [`TestDb::new`]
+//! routes its application and admin connections through it
+//! ([`TestDb::behind`]); [`TestDb::app_db`] then gives a `Db` in
+//! [`crate::StatementMode::PoolerSafe`]. The superuser's connections (the
+//! template, seeding) stay direct. If PgBouncer cannot be started, every
+//! test fails: asking for the pooler never silently tests without it.
 //!
 //! # Templates
 //!
@@ -103,11 +115,13 @@ mod citus;
 mod cluster;
 mod database;
 mod locate;
+mod pgbouncer;
 
 pub use citus::{CitusCluster, CitusNodes, CITUS_URL_ENV};
 pub use cluster::Cluster;
 pub use database::TestDb;
 pub use locate::{Locator, Origin, Server, LOCALHOST_URL, SERVER_ENV};
+pub use pgbouncer::{pooler, pooler_requested, shared_pgbouncer, PgBouncer, POOLER_ENV};
 
 use tokio::sync::OnceCell;
 use tokio_postgres::{Client, Config, NoTls};
