@@ -571,7 +571,6 @@ fn type_limit(message: &str) -> Option<u32> {
     message[open + 1..close].parse().ok()
 }
 
-/// The first `"name"` in a server message ("... policy for table \"users\"").
 /// A table or constraint name as the user declared it: on Citus an error
 /// raised on a worker names the shard (`users_102008`,
 /// `uq_tenant_email_102008`); the shard id suffix is dropped then, and
@@ -612,6 +611,7 @@ fn constraint_in(message: &str) -> Option<String> {
     }
 }
 
+/// The first `"name"` in a server message ("... policy for table \"users\"").
 fn quoted_name(message: &str) -> Option<String> {
     let start = message.find('"')? + 1;
     let len = message[start..].find('"')?;
