@@ -29,10 +29,8 @@ mod models;
 mod support;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use criterion::Criterion;
 use tenant_model::testing::TestDb;
 use tenant_model::{Db, Executor, Model, Record};
 use tokio_postgres::types::ToSql;
@@ -167,30 +165,18 @@ impl Fixture {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = support::runtime();
     let f = runtime.block_on(fixture());
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
-    let mut c = Criterion::default()
-        .output_directory(&out)
-        .measurement_time(Duration::from_secs(3))
-        .warm_up_time(Duration::from_secs(1))
-        .configure_from_args();
-    let mut group = c.benchmark_group("relations");
-    for variant in VARIANTS {
-        group.bench_function(variant, |b| b.to_async(&runtime).iter(|| f.run(variant)));
-    }
-    group.finish();
-    c.final_summary();
-
-    let rounds = support::rounds(500);
-    let interleaved = runtime.block_on(support::interleaved_medians(VARIANTS, rounds, async |v| {
-        f.run(v).await
-    }));
-    report(&out.join("relations"), interleaved, rounds);
+    let m = support::measure(
+        &runtime,
+        "relations",
+        VARIANTS,
+        (Duration::from_secs(3), Duration::from_secs(1)),
+        500,
+        |v| f.run(v),
+    );
+    let (interleaved, rounds) = (m.interleaved, m.rounds);
+    report(&m.dir, interleaved, rounds);
 }
 
 /// Prints and stores the ratio of medians: criterion's and the interleaved one.

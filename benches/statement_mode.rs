@@ -33,10 +33,8 @@
 mod models;
 mod support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use criterion::Criterion;
 use tenant_model::testing::{shared_pgbouncer, PgBouncer, TestDb};
 use tenant_model::{Db, Executor, Model, StatementMode};
 use uuid::Uuid;
@@ -133,30 +131,18 @@ impl Fixture {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = support::runtime();
     let f = runtime.block_on(fixture());
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
-    let mut c = Criterion::default()
-        .output_directory(&out)
-        .measurement_time(Duration::from_secs(4))
-        .warm_up_time(Duration::from_secs(1))
-        .configure_from_args();
-    let mut group = c.benchmark_group("statement_mode");
-    for variant in VARIANTS {
-        group.bench_function(variant, |b| b.to_async(&runtime).iter(|| f.run(variant)));
-    }
-    group.finish();
-    c.final_summary();
-
-    let rounds = support::rounds(3000);
-    let interleaved = runtime.block_on(support::interleaved_medians(VARIANTS, rounds, async |v| {
-        f.run(v).await
-    }));
-    let dir = out.join("statement_mode");
+    let m = support::measure(
+        &runtime,
+        "statement_mode",
+        VARIANTS,
+        (Duration::from_secs(4), Duration::from_secs(1)),
+        3000,
+        |v| f.run(v),
+    );
+    let (interleaved, rounds) = (m.interleaved, m.rounds);
+    let dir = m.dir;
     let sequential = support::criterion_medians(&dir, VARIANTS);
     let ratios = |m: &[f64]| {
         serde_json::json!({

@@ -1,8 +1,64 @@
 //! What the benches share: the interleaved run that judges the ratios, and
 //! reading and writing the medians criterion and that run produce.
 
-use std::path::Path;
-use std::time::Instant;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+
+/// The runtime every bench runs on: one worker, as a request handler has.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// What [`measure`] found for a group.
+pub struct Measured<const N: usize> {
+    /// Criterion's output folder of the group.
+    pub dir: PathBuf,
+    /// The interleaved run's median of each variant, in nanoseconds.
+    pub interleaved: [f64; N],
+    /// The rounds of the interleaved run.
+    pub rounds: usize,
+}
+
+/// Runs the group `name` of `variants` through criterion (one after the
+/// other, `measurement` and `warm_up` each), then the interleaved run of
+/// [`rounds`]`(default_rounds)` rounds, which judges the ratios.
+pub fn measure<const N: usize, Fut: Future<Output = ()>>(
+    runtime: &tokio::runtime::Runtime,
+    name: &str,
+    variants: [&'static str; N],
+    (measurement, warm_up): (Duration, Duration),
+    default_rounds: usize,
+    run: impl Fn(&'static str) -> Fut,
+) -> Measured<N> {
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
+    let mut c = Criterion::default()
+        .output_directory(&out)
+        .measurement_time(measurement)
+        .warm_up_time(warm_up)
+        .configure_from_args();
+    let mut group = c.benchmark_group(name);
+    for variant in variants {
+        group.bench_function(variant, |b| b.to_async(runtime).iter(|| run(variant)));
+    }
+    group.finish();
+    c.final_summary();
+    let rounds = rounds(default_rounds);
+    let interleaved = runtime.block_on(interleaved_medians(variants, rounds, async |v| {
+        run(v).await
+    }));
+    Measured {
+        dir: out.join(name),
+        interleaved,
+        rounds,
+    }
+}
 
 /// `BENCH_ROUNDS`, or `default`: the rounds of the interleaved run.
 pub fn rounds(default: usize) -> usize {
