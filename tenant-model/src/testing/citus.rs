@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use tokio_postgres::{Client, Config};
 
-use super::cluster::Cluster;
+use super::cluster::{free_port, Cluster};
 use super::connect;
 use crate::Error;
 
@@ -123,14 +123,6 @@ impl CitusCluster {
     pub fn workers(&self) -> &[Cluster] {
         &self.workers
     }
-}
-
-/// A TCP port on `127.0.0.1` that nobody listens on right now.
-fn free_port() -> Result<u16, Error> {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .map_err(|e| Error::NoDatabase(format!("cannot find a free TCP port: {e}")))
 }
 
 /// The nodes of a Citus cluster as its coordinator's `postgres` database

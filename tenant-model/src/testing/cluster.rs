@@ -101,11 +101,7 @@ impl Cluster {
                 BIN_FOLDERS.join(", ")
             ))
         })?;
-        let os_user = if is_root()? {
-            Some(server_os_user()?)
-        } else {
-            None
-        };
+        let os_user = server_os_user_if_root()?;
         let dir = make_dir("tenant-model-pg", os_user.as_deref())?;
         let data_dir = dir.join("data");
         let (port, listen, extra) = match tcp {
@@ -324,6 +320,24 @@ fn output(command: &mut Command) -> Result<(), Error> {
     )))
 }
 
+/// The operating-system user the server runs as when this process is root
+/// (PostgreSQL refuses to run as root), else `None`.
+pub(super) fn server_os_user_if_root() -> Result<Option<String>, Error> {
+    match is_root()? {
+        true => server_os_user().map(Some),
+        false => Ok(None),
+    }
+}
+
+/// A TCP port on `127.0.0.1` that nobody listens on right now (asked of the
+/// kernel, then released).
+pub(super) fn free_port() -> Result<u16, Error> {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(|e| Error::NoDatabase(format!("cannot find a free TCP port on 127.0.0.1: {e}")))
+}
+
 /// The output of a command that should succeed, trimmed.
 pub(super) fn capture(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program)
@@ -337,7 +351,7 @@ pub(super) fn capture(program: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-pub(super) fn is_root() -> Result<bool, Error> {
+fn is_root() -> Result<bool, Error> {
     capture("id", &["-u"]).map(|uid| uid == "0").ok_or_else(|| {
         Error::NoDatabase("cannot tell whether we run as root (`id -u` failed)".into())
     })
@@ -345,7 +359,7 @@ pub(super) fn is_root() -> Result<bool, Error> {
 
 /// The OS user to run the server as when we are root: `postgres`, else a
 /// system user created for the purpose.
-pub(super) fn server_os_user() -> Result<String, Error> {
+fn server_os_user() -> Result<String, Error> {
     for user in [SUPERUSER, FALLBACK_OS_USER] {
         if capture("id", &["-u", user]).is_some() {
             return Ok(user.to_owned());

@@ -143,9 +143,18 @@ pub async fn server() -> Result<&'static Server, Error> {
         return citus_server().await;
     }
     static SERVER: OnceCell<Result<Server, String>> = OnceCell::const_new();
-    let found = SERVER
+    located_once(&SERVER, Locator::from_env).await
+}
+
+/// The server `locator` finds, located once per process and kept in `cell`
+/// (a failure too, as its message: every caller gets the same answer).
+async fn located_once(
+    cell: &'static OnceCell<Result<Server, String>>,
+    locator: impl FnOnce() -> Locator,
+) -> Result<&'static Server, Error> {
+    let found = cell
         .get_or_init(|| async {
-            Locator::from_env().locate().await.map_err(|e| match e {
+            locator().locate().await.map_err(|e| match e {
                 Error::NoDatabase(message) => message,
                 other => other.to_string(),
             })
@@ -174,21 +183,10 @@ pub async fn server() -> Result<&'static Server, Error> {
 /// not installed, or the cluster cannot be reached or started.
 pub async fn citus_server() -> Result<&'static Server, Error> {
     static CITUS: OnceCell<Result<Server, String>> = OnceCell::const_new();
-    let found = CITUS
-        .get_or_init(|| async {
-            Locator::new()
-                .citus(locate::env_var(CITUS_URL_ENV).as_deref())
-                .locate()
-                .await
-                .map_err(|e| match e {
-                    Error::NoDatabase(message) => message,
-                    other => other.to_string(),
-                })
-        })
-        .await;
-    found
-        .as_ref()
-        .map_err(|message| Error::NoDatabase(message.clone()))
+    located_once(&CITUS, || {
+        Locator::new().citus(locate::env_var(CITUS_URL_ENV).as_deref())
+    })
+    .await
 }
 
 /// Connects and spawns the connection task on the current runtime.

@@ -25,7 +25,7 @@ use tokio::sync::OnceCell;
 use tokio_postgres::config::Host;
 use tokio_postgres::Config;
 
-use super::cluster::{is_root, make_dir, server_os_user, sh_quote};
+use super::cluster::{free_port, make_dir, server_os_user_if_root, sh_quote};
 use crate::Error;
 
 /// The environment variable that puts the test harness behind PgBouncer:
@@ -95,11 +95,7 @@ impl PgBouncer {
                  on Debian or Ubuntu: apt-get install pgbouncer"
             ))
         })?;
-        let os_user = if is_root()? {
-            Some(server_os_user()?)
-        } else {
-            None
-        };
+        let os_user = server_os_user_if_root()?;
         let dir = make_dir("tenant-model-pgbouncer", os_user.as_deref())?;
         let port = free_port().inspect_err(|_| {
             let _ = std::fs::remove_dir_all(&dir);
@@ -280,14 +276,6 @@ impl Drop for PgBouncer {
             let _ = watchdog.wait();
         }
     }
-}
-
-/// A free port on 127.0.0.1 (asked of the kernel, then released).
-fn free_port() -> Result<u16, Error> {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .map_err(|e| Error::NoDatabase(format!("no free port on 127.0.0.1: {e}")))
 }
 
 /// Whether `TENANT_MODEL_POOLER=pgbouncer` asks for the harness to go
