@@ -486,14 +486,7 @@ impl Tx {
         if clean {
             self.after_cleanup(cleaned);
         }
-        self.aborted =
-            begun.is_err() || local_set.is_err() || context_set.is_err() || output.is_err();
-        begun?;
-        local_set?;
-        context_set?;
-        let output = output?;
-        committed?;
-        Ok(output)
+        self.settle(begun.and(local_set).and(context_set), output, committed)
     }
 
     /// [`Tx::send`] in the pooler-safe mode: `BEGIN` and `COMMIT` go as
@@ -561,14 +554,26 @@ impl Tx {
         if commit.is_some() && committed.is_ok() {
             self.started = false;
         }
-        self.aborted =
-            begun.is_err() || local_set.is_err() || context_set.is_err() || output.is_err();
+        let opened = begun.and(local_set).and(context_set);
+        self.aborted = opened.is_err() || output.is_err();
         if clean {
             self.after_inner_cleanup(cleaned);
         }
-        begun?;
-        local_set?;
-        context_set?;
+        self.settle(opened, output, committed)
+    }
+
+    /// The outcome of one sent statement: the first error among the
+    /// opening (`BEGIN` and the context), the statement and `COMMIT`, in
+    /// that order, else the statement's output. A failed opening or
+    /// statement leaves the transaction aborted on the server.
+    fn settle<T>(
+        &mut self,
+        opened: Result<(), tokio_postgres::Error>,
+        output: Result<T, tokio_postgres::Error>,
+        committed: Result<(), tokio_postgres::Error>,
+    ) -> Result<T, Error> {
+        self.aborted = opened.is_err() || output.is_err();
+        opened?;
         let output = output?;
         committed?;
         Ok(output)
